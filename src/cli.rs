@@ -1,0 +1,266 @@
+//! The command line: parse flags, resolve them into a run plan, act, and
+//! map the outcome to an exit code a scheduler can rely on.
+//!
+//! Exit codes: 0 published (or checked) · 1 the run refused to publish ·
+//! 2 usage, config or input contract error (needs a person) · 3 internal
+//! or environment error (a retry may help) · 4 another run of the same
+//! date holds the lock.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, FixedClock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::features::CATALOGUE;
+use crate::generate::{self, GenerateOptions};
+use crate::ingest::{self, IngestError};
+use crate::publish::PublishError;
+use crate::run::{self, RunPlan, RunSummary};
+
+#[derive(Debug, Parser)]
+#[command(name = "radar", version, about = "Nightly sales opportunity radar")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the nightly job for one as-of date and publish its tables.
+    Run {
+        /// The run configuration (TOML).
+        #[arg(long, env = "RADAR_CONFIG")]
+        config: PathBuf,
+        /// As-of date D; default: today in the company's time zone.
+        #[arg(long, env = "RADAR_AS_OF")]
+        as_of: Option<NaiveDate>,
+        /// Folder that source paths are relative to; default: the config's folder.
+        #[arg(long, env = "RADAR_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// Folder the tables are published to.
+        #[arg(long, env = "RADAR_OUT", default_value = "radar-out")]
+        out: PathBuf,
+        /// Fix the run's clock (RFC 3339) for byte-identical reruns.
+        #[arg(long, env = "RADAR_NOW", hide = true)]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Generate a demo data set and run the nightly job on it.
+    Demo {
+        /// Folder for the generated data and the published tables.
+        #[arg(long, default_value = "radar-demo")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 400)]
+        accounts: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Check the config and every source's contract; publishes nothing.
+    Check {
+        #[arg(long, env = "RADAR_CONFIG")]
+        config: PathBuf,
+        #[arg(long, env = "RADAR_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Write a generated data set and its config.
+    Generate {
+        #[arg(long, default_value_t = 400)]
+        accounts: usize,
+        #[arg(long, default_value_t = 730)]
+        days: i64,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// The first day after the generated history.
+        #[arg(long, default_value = "2026-01-01")]
+        end: NaiveDate,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List the feature catalogue.
+    Features,
+}
+
+/// Runs the command and returns the process exit code.
+pub fn main(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("radar: error: {error:#}");
+            exit_code(&error)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run {
+            config,
+            as_of,
+            data_dir,
+            out,
+            now,
+        } => {
+            let clock: Box<dyn Clock> = match now {
+                Some(now) => Box::new(FixedClock(now)),
+                None => Box::new(SystemClock),
+            };
+            let config = Config::load(&config)?;
+            let as_of = as_of.unwrap_or_else(|| today(&config, clock.as_ref()));
+            let plan = RunPlan {
+                config,
+                data_dir,
+                out_dir: out,
+                as_of,
+            };
+            let summary = run::run(&plan, clock.as_ref())?;
+            print_summary(&summary, &plan.out_dir);
+            Ok(())
+        }
+        Command::Demo {
+            out,
+            accounts,
+            seed,
+        } => demo(&out, accounts, seed),
+        Command::Check { config, data_dir } => check(&config, data_dir.as_deref()),
+        Command::Generate {
+            accounts,
+            days,
+            seed,
+            end,
+            out,
+        } => {
+            let options = GenerateOptions {
+                accounts,
+                days,
+                seed,
+                end,
+            };
+            let summary = generate::generate(&options, &out)?;
+            for (file, rows) in &summary.files {
+                println!("{file}: {rows} rows");
+            }
+            println!("config: {}", summary.config_path.display());
+            Ok(())
+        }
+        Command::Features => {
+            for spec in CATALOGUE {
+                println!(
+                    "{:<32} {:<9} {} (null: {})",
+                    spec.name, spec.group, spec.description, spec.when_null
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn today(config: &Config, clock: &dyn Clock) -> NaiveDate {
+    clock
+        .now()
+        .with_timezone(&config.company_zone())
+        .date_naive()
+}
+
+/// The demo's as-of date: fixed, so every demo run reads the same history.
+const DEMO_AS_OF: &str = "2026-01-01";
+
+fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
+    let as_of: NaiveDate = DEMO_AS_OF.parse().expect("valid demo date");
+    let data = out.join("data");
+    let options = GenerateOptions {
+        accounts,
+        days: 730,
+        seed,
+        end: as_of,
+    };
+    let generated = generate::generate(&options, &data)
+        .with_context(|| format!("generating demo data in {}", data.display()))?;
+    println!(
+        "generated demo data in {} ({} deliberately bad rows)",
+        data.display(),
+        generated.bad_rows
+    );
+
+    let plan = RunPlan {
+        config: Config::load(&generated.config_path)?,
+        data_dir: None,
+        out_dir: out.join("tables"),
+        as_of,
+    };
+    let summary = run::run(&plan, &SystemClock)?;
+    print_summary(&summary, &plan.out_dir);
+    Ok(())
+}
+
+fn check(config_path: &Path, data_dir: Option<&Path>) -> Result<()> {
+    let config = Config::load(config_path)?;
+    println!("config {}: valid", config_path.display());
+
+    let ingested = ingest::ingest(&config, data_dir)?;
+    for stats in &ingested.stats {
+        println!(
+            "{:<14} files {:>3}  read {:>9}  accepted {:>9}  quarantined {:>7}",
+            stats.source.name(),
+            stats.files.len(),
+            stats.rows_read,
+            stats.rows_accepted,
+            stats.rows_quarantined
+        );
+    }
+    for problem in ingested.quarantine.iter().take(20) {
+        println!(
+            "  {} {}:{} column `{}` value `{}`: {}",
+            problem.source,
+            problem.file,
+            problem.line,
+            problem.column,
+            problem.value,
+            problem.reason
+        );
+    }
+    if ingested.quarantine.len() > 20 {
+        println!(
+            "  ... and {} more quarantined rows",
+            ingested.quarantine.len() - 20
+        );
+    }
+    Ok(())
+}
+
+fn print_summary(summary: &RunSummary, out: &Path) {
+    let signals: Vec<String> = summary
+        .signals
+        .iter()
+        .map(|(k, n)| format!("{k}={n}"))
+        .collect();
+    println!(
+        "run {} published to {}: {} accounts scored; signals {}; rows read {} = accepted {} + quarantined {}; model {}",
+        summary.run_date,
+        out.display(),
+        summary.accounts_scored,
+        signals.join(" "),
+        summary.rows_read,
+        summary.rows_accepted,
+        summary.rows_quarantined,
+        summary.model_version
+    );
+}
+
+fn exit_code(error: &anyhow::Error) -> i32 {
+    for cause in error.chain() {
+        if cause.downcast_ref::<ConfigError>().is_some()
+            || cause.downcast_ref::<IngestError>().is_some()
+        {
+            return 2;
+        }
+        if let Some(publish) = cause.downcast_ref::<PublishError>() {
+            return match publish {
+                PublishError::Locked { .. } => 4,
+                _ => 3,
+            };
+        }
+    }
+    3
+}

@@ -1,0 +1,391 @@
+//! The run configuration: company settings, signal rules and the declared
+//! sources with their column mappings, read from one TOML file.
+//!
+//! Everything a night's run depends on besides the data itself lives here, so
+//! two runs with the same file, the same inputs and the same as-of date are
+//! the same run.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::contract::SourceKind;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub company: Company,
+    #[serde(default)]
+    pub model: ModelSettings,
+    #[serde(default)]
+    pub signals: SignalRules,
+    #[serde(default)]
+    pub white_space: WhiteSpaceRules,
+    #[serde(default)]
+    pub regions: RegionRules,
+    #[serde(default)]
+    pub sources: BTreeMap<SourceKind, SourceConfig>,
+    /// Where this file was read from; source paths are relative to it
+    /// unless a data directory is given on the command line.
+    #[serde(skip)]
+    pub origin: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Company {
+    pub name: String,
+    /// IANA zone, e.g. `Europe/London`; the as-of date D starts at 00:00 here.
+    pub time_zone: String,
+    /// ISO 4217 code every amount is converted to.
+    pub base_currency: String,
+    /// Who receives white-space reports.
+    #[serde(default)]
+    pub sales_vp: Option<String>,
+    /// How many days an FX rate may be carried forward to a day without one.
+    #[serde(default = "default_fx_carry_days")]
+    pub fx_max_carry_days: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    /// The horizon H of both scores, in days.
+    #[serde(default = "default_horizon")]
+    pub horizon_days: i64,
+    /// How many earlier cut-offs D' <= D - H feed one training set.
+    #[serde(default = "default_cutoffs")]
+    pub training_cutoffs: usize,
+    /// Days between two training cut-offs.
+    #[serde(default = "default_cutoff_step")]
+    pub cutoff_step_days: i64,
+    /// L2 penalty of the logistic regression.
+    #[serde(default = "default_l2")]
+    pub l2: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalRules {
+    #[serde(default = "default_high_probability")]
+    pub high_probability_min: f64,
+    #[serde(default = "default_high_probability_due")]
+    pub high_probability_due_minutes: i64,
+    #[serde(default = "default_churn_risk")]
+    pub churn_risk_max: f64,
+    #[serde(default = "default_churn_risk_due")]
+    pub churn_risk_due_minutes: i64,
+    #[serde(default = "default_white_space_due")]
+    pub white_space_due_minutes: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhiteSpaceRules {
+    /// How many region cells are reported each night.
+    #[serde(default = "default_cells")]
+    pub cells: usize,
+    /// A cell with more current customers than this is not white space.
+    #[serde(default = "default_max_customers")]
+    pub max_customers: u64,
+    /// How many years of market size the growth rate spans at most.
+    #[serde(default = "default_cagr_years")]
+    pub cagr_years: i32,
+    /// Only regions the org source lists are candidates. Set it when the
+    /// market data holds aggregates (such as "World") that are no region.
+    #[serde(default)]
+    pub only_org_regions: bool,
+}
+
+/// How region names written in different sources are matched to one region.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionRules {
+    /// Spelling in a source -> any name or code the org source knows.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+}
+
+/// One declared source: where its files are and how their columns map.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A file path or a glob, relative to the data directory.
+    pub path: String,
+    #[serde(default)]
+    pub format: Format,
+    #[serde(default = "default_delimiter")]
+    pub delimiter: char,
+    /// Zone of naive timestamps; the company zone when absent.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Accepted date or timestamp formats (chrono syntax), tried in order.
+    #[serde(default)]
+    pub date_formats: Vec<String>,
+    /// Currency of amounts when the source has no currency column.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Cell texts that mean "no value".
+    #[serde(default = "default_null_values")]
+    pub null_values: Vec<String>,
+    /// Canonical field -> column name in the file.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Extra columns whose values also name the region (org only).
+    #[serde(default)]
+    pub region_aliases: Vec<String>,
+    /// How raw stage values map to open, won and lost (opportunities only).
+    #[serde(default)]
+    pub stages: Option<StageValues>,
+    /// A text marker that flags a row as a return (orders only).
+    #[serde(default)]
+    pub return_marker: Option<ReturnMarker>,
+    /// Wide FX files: one column per currency (fx_rates only).
+    #[serde(default)]
+    pub fx_layout: Option<FxLayout>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    #[default]
+    Csv,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageValues {
+    pub open: Vec<String>,
+    pub won: Vec<String>,
+    pub lost: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnMarker {
+    pub column: String,
+    pub prefix: String,
+}
+
+/// A wide FX table: a date column, then one column per currency holding
+/// units of that currency per one unit of `quote_base`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FxLayout {
+    pub date_column: String,
+    pub quote_base: String,
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+
+        let mut config: Config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.origin = path.to_path_buf();
+
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The folder that relative source paths start from.
+    pub fn data_root(&self, data_dir: Option<&Path>) -> PathBuf {
+        match data_dir {
+            Some(dir) => dir.to_path_buf(),
+            None => self
+                .origin
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        }
+    }
+
+    pub fn company_zone(&self) -> chrono_tz::Tz {
+        // validate() has checked the zone name already.
+        self.company.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: self.origin.clone(),
+            message,
+        };
+
+        check_zone(&self.company.time_zone).map_err(|m| invalid(format!("company: {m}")))?;
+        if self.model.horizon_days < 1 {
+            return Err(invalid("model.horizon_days must be at least 1".into()));
+        }
+        if self.model.training_cutoffs < 1 {
+            return Err(invalid("model.training_cutoffs must be at least 1".into()));
+        }
+
+        for (kind, source) in &self.sources {
+            source
+                .validate(*kind)
+                .map_err(|m| invalid(format!("source `{kind}`: {m}")))?;
+        }
+        Ok(())
+    }
+}
+
+impl SourceConfig {
+    fn validate(&self, kind: SourceKind) -> Result<(), String> {
+        if let Some(zone) = &self.time_zone {
+            check_zone(zone)?;
+        }
+
+        let contract = kind.contract();
+        for field in self.columns.keys() {
+            if !contract.iter().any(|f| f.name == field) {
+                let known: Vec<&str> = contract.iter().map(|f| f.name).collect();
+                return Err(format!(
+                    "maps unknown field `{field}` (fields: {})",
+                    known.join(", ")
+                ));
+            }
+        }
+
+        if kind == SourceKind::FxRates && self.fx_layout.is_some() {
+            return Ok(());
+        }
+        for field in contract.iter().filter(|f| f.required) {
+            if !self.columns.contains_key(field.name) && !self.derives(field.name) {
+                return Err(format!(
+                    "required field `{}` has no column mapping",
+                    field.name
+                ));
+            }
+        }
+        if kind == SourceKind::Opportunities && self.stages.is_none() {
+            return Err("needs a [stages] table mapping open, won and lost values".into());
+        }
+        Ok(())
+    }
+
+    /// Fields the source can compute without a column of their own.
+    fn derives(&self, field: &str) -> bool {
+        match field {
+            "amount" => self.columns.contains_key("unit_price"),
+            "id" => true,
+            _ => false,
+        }
+    }
+
+    /// The column mapped to a canonical field, if any.
+    pub fn column(&self, field: &str) -> Option<&str> {
+        self.columns.get(field).map(String::as_str)
+    }
+}
+
+fn check_zone(zone: &str) -> Result<(), String> {
+    zone.parse::<chrono_tz::Tz>()
+        .map(|_| ())
+        .map_err(|_| format!("unknown time zone `{zone}`"))
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            horizon_days: default_horizon(),
+            training_cutoffs: default_cutoffs(),
+            cutoff_step_days: default_cutoff_step(),
+            l2: default_l2(),
+        }
+    }
+}
+
+impl Default for SignalRules {
+    fn default() -> Self {
+        SignalRules {
+            high_probability_min: default_high_probability(),
+            high_probability_due_minutes: default_high_probability_due(),
+            churn_risk_max: default_churn_risk(),
+            churn_risk_due_minutes: default_churn_risk_due(),
+            white_space_due_minutes: default_white_space_due(),
+        }
+    }
+}
+
+impl Default for WhiteSpaceRules {
+    fn default() -> Self {
+        WhiteSpaceRules {
+            cells: default_cells(),
+            max_customers: default_max_customers(),
+            cagr_years: default_cagr_years(),
+            only_org_regions: false,
+        }
+    }
+}
+
+fn default_fx_carry_days() -> i64 {
+    7
+}
+fn default_horizon() -> i64 {
+    90
+}
+fn default_cutoffs() -> usize {
+    6
+}
+fn default_cutoff_step() -> i64 {
+    30
+}
+fn default_l2() -> f64 {
+    1.0
+}
+fn default_high_probability() -> f64 {
+    85.0
+}
+fn default_high_probability_due() -> i64 {
+    30
+}
+fn default_churn_risk() -> f64 {
+    35.0
+}
+fn default_churn_risk_due() -> i64 {
+    48 * 60
+}
+fn default_white_space_due() -> i64 {
+    24 * 60
+}
+fn default_cells() -> usize {
+    5
+}
+fn default_max_customers() -> u64 {
+    3
+}
+fn default_cagr_years() -> i32 {
+    3
+}
+fn default_delimiter() -> char {
+    ','
+}
+fn default_null_values() -> Vec<String> {
+    vec![
+        String::new(),
+        "NULL".into(),
+        "null".into(),
+        "N/A".into(),
+        "NA".into(),
+    ]
+}
