@@ -107,10 +107,10 @@ pub struct WhiteSpaceRules {
     /// How many years of market size the growth rate spans at most.
     #[serde(default = "default_cagr_years")]
     pub cagr_years: i32,
-    /// Only regions the org source lists are candidates. Set it when the
-    /// market data holds aggregates (such as "World") that are no region.
+    /// Only regions the org or regions source lists are candidates. Set it
+    /// when the market data holds aggregates (such as "World").
     #[serde(default)]
-    pub only_org_regions: bool,
+    pub only_known_regions: bool,
 }
 
 /// How region names written in different sources are matched to one region.
@@ -333,7 +333,7 @@ impl Default for WhiteSpaceRules {
             cells: default_cells(),
             max_customers: default_max_customers(),
             cagr_years: default_cagr_years(),
-            only_org_regions: false,
+            only_known_regions: false,
         }
     }
 }

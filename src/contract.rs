@@ -19,10 +19,12 @@ pub enum SourceKind {
     FxRates,
     Holidays,
     Market,
+    /// A reference list of regions with the codes and names they go by.
+    Regions,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 7] = [
+    pub const ALL: [SourceKind; 8] = [
         SourceKind::Accounts,
         SourceKind::Opportunities,
         SourceKind::Orders,
@@ -30,6 +32,7 @@ impl SourceKind {
         SourceKind::FxRates,
         SourceKind::Holidays,
         SourceKind::Market,
+        SourceKind::Regions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl SourceKind {
             SourceKind::FxRates => "fx_rates",
             SourceKind::Holidays => "holidays",
             SourceKind::Market => "market",
+            SourceKind::Regions => "regions",
         }
     }
 
@@ -53,6 +57,7 @@ impl SourceKind {
             SourceKind::FxRates => FX_RATES,
             SourceKind::Holidays => HOLIDAYS,
             SourceKind::Market => MARKET,
+            SourceKind::Regions => REGIONS,
         }
     }
 }
@@ -173,3 +178,5 @@ const MARKET: &[Field] = &[
     req("market_size", Number),
     opt("firms", Number),
 ];
+
+const REGIONS: &[Field] = &[req("region", Text)];

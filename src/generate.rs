@@ -62,6 +62,9 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummar
 
 const CONFIG_FILE: &str = "radar.toml";
 
+/// A century of history; longer spans are surely a typo.
+const MAX_HISTORY_DAYS: i64 = 36_500;
+
 /// Share of order and deal rows that are written malformed on purpose.
 const BAD_ROW_SHARE: f64 = 0.005;
 
@@ -280,52 +283,24 @@ struct Market {
 
 /// Account regions first, then three regions without a single account.
 static MARKETS: [Market; 9] = [
-    Market {
-        region: "Germany",
-        size_bn: 3.2,
-        growth: (-0.02, 0.05),
-    },
-    Market {
-        region: "France",
-        size_bn: 2.1,
-        growth: (-0.02, 0.05),
-    },
-    Market {
-        region: "United Kingdom",
-        size_bn: 2.0,
-        growth: (-0.02, 0.05),
-    },
-    Market {
-        region: "United States",
-        size_bn: 9.5,
-        growth: (0.0, 0.06),
-    },
-    Market {
-        region: "China",
-        size_bn: 7.5,
-        growth: (0.01, 0.08),
-    },
-    Market {
-        region: "Japan",
-        size_bn: 3.6,
-        growth: (-0.03, 0.03),
-    },
-    Market {
-        region: "Brazil",
-        size_bn: 1.5,
-        growth: (0.05, 0.12),
-    },
-    Market {
-        region: "India",
-        size_bn: 2.4,
-        growth: (0.08, 0.16),
-    },
-    Market {
-        region: "Canada",
-        size_bn: 1.3,
-        growth: (0.01, 0.07),
-    },
+    market("Germany", 3.2, -0.02, 0.05),
+    market("France", 2.1, -0.02, 0.05),
+    market("United Kingdom", 2.0, -0.02, 0.05),
+    market("United States", 9.5, 0.0, 0.06),
+    market("China", 7.5, 0.01, 0.08),
+    market("Japan", 3.6, -0.03, 0.03),
+    market("Brazil", 1.5, 0.05, 0.12),
+    market("India", 2.4, 0.08, 0.16),
+    market("Canada", 1.3, 0.01, 0.07),
 ];
+
+const fn market(region: &'static str, size_bn: f64, low: f64, high: f64) -> Market {
+    Market {
+        region,
+        size_bn,
+        growth: (low, high),
+    }
+}
 
 /// Industry, its share of a region's market and words for company names.
 #[derive(Debug)]
@@ -401,43 +376,22 @@ struct Product {
 }
 
 static PRODUCTS: [Product; 6] = [
-    Product {
-        name: "Sensor Pack",
-        list_price_eur: 180.0,
-        units: 12,
-        weight: 3.0,
-    },
-    Product {
-        name: "Spare Parts Kit",
-        list_price_eur: 95.0,
-        units: 20,
-        weight: 3.0,
-    },
-    Product {
-        name: "Drive Module",
-        list_price_eur: 820.0,
-        units: 6,
-        weight: 2.0,
-    },
-    Product {
-        name: "Control Unit",
-        list_price_eur: 1450.0,
-        units: 4,
-        weight: 1.5,
-    },
-    Product {
-        name: "Service Plan",
-        list_price_eur: 2400.0,
-        units: 1,
-        weight: 0.8,
-    },
-    Product {
-        name: "Analytics Licence",
-        list_price_eur: 3600.0,
-        units: 2,
-        weight: 0.5,
-    },
+    product("Sensor Pack", 180.0, 12, 3.0),
+    product("Spare Parts Kit", 95.0, 20, 3.0),
+    product("Drive Module", 820.0, 6, 2.0),
+    product("Control Unit", 1450.0, 4, 1.5),
+    product("Service Plan", 2400.0, 1, 0.8),
+    product("Analytics Licence", 3600.0, 2, 0.5),
 ];
+
+const fn product(name: &'static str, list_price_eur: f64, units: u32, weight: f64) -> Product {
+    Product {
+        name,
+        list_price_eur,
+        units,
+        weight,
+    }
+}
 
 // ---------------------------------------------------------------------------
 // The history window.
@@ -454,14 +408,16 @@ impl Period {
         if opts.days < 1 {
             bail!("history must span at least one day, got {}", opts.days);
         }
+        if opts.days > MAX_HISTORY_DAYS {
+            bail!(
+                "history may span at most {MAX_HISTORY_DAYS} days, got {}",
+                opts.days
+            );
+        }
         if !(1900..=9000).contains(&opts.end.year()) {
             bail!("end date {} is outside the years 1900 to 9000", opts.end);
         }
-        let start = opts
-            .end
-            .checked_sub_signed(Duration::days(opts.days))
-            .filter(|start| start.year() >= 1800)
-            .with_context(|| format!("{} days before {} is too far back", opts.days, opts.end))?;
+        let start = opts.end - Duration::days(opts.days);
         Ok(Period {
             start,
             end: opts.end,
@@ -531,7 +487,7 @@ impl Segment {
         }
     }
 
-    /// How many times a small customer's units one order line holds.
+    /// How many more units an order line holds than a small customer's.
     fn order_scale(self) -> u32 {
         match self {
             Segment::Enterprise => 8,
@@ -671,17 +627,7 @@ fn write_accounts(out_dir: &Path, accounts: &[Account]) -> Result<Table> {
     let mut table = Table::create(
         out_dir,
         "accounts.csv",
-        &[
-            "account_id",
-            "name",
-            "industry",
-            "region",
-            "city",
-            "currency",
-            "created",
-            "segment",
-            "employees",
-        ],
+        "account_id,name,industry,region,city,currency,created,segment,employees",
     )?;
     for account in accounts {
         table.row(&[
@@ -739,17 +685,7 @@ fn write_opportunities(
     let mut table = Table::create(
         out_dir,
         "opportunities.csv",
-        &[
-            "opportunity_id",
-            "account_id",
-            "product",
-            "stage",
-            "amount",
-            "currency",
-            "created_at",
-            "closed_at",
-            "owner",
-        ],
+        "opportunity_id,account_id,product,stage,amount,currency,created_at,closed_at,owner",
     )?;
 
     let mut number = 0;
@@ -794,10 +730,10 @@ fn draw_deal<'a>(
 ) -> Deal<'a> {
     let product = &PRODUCTS[rng.random_range(0..PRODUCTS.len())];
 
-    let pace = if account.archetype == Archetype::Hot {
-        0.6
-    } else {
-        1.0
+    // Hot accounts close faster and buy bigger.
+    let (pace, boost) = match account.archetype {
+        Archetype::Hot => (0.6, 1.2),
+        _ => (1.0, 1.0),
     };
     let cycle = account.segment.sales_cycle_days() * pace * (0.5 * normal(rng)).exp();
     let closed = created + Duration::days(cycle.round().clamp(3.0, 270.0) as i64);
@@ -810,11 +746,6 @@ fn draw_deal<'a>(
         (Stage::Lost, Some(closed))
     };
 
-    let boost = if account.archetype == Archetype::Hot {
-        1.2
-    } else {
-        1.0
-    };
     let eur = account.segment.deal_median_eur() * boost * (0.7 * normal(rng)).exp();
 
     Deal {
@@ -895,15 +826,7 @@ fn write_orders(out_dir: &Path, accounts: &[Account], period: Period, seed: u64)
     let mut table = Table::create(
         out_dir,
         "orders.csv",
-        &[
-            "order_id",
-            "account_id",
-            "product",
-            "ordered_at",
-            "quantity",
-            "amount",
-            "currency",
-        ],
+        "order_id,account_id,product,ordered_at,quantity,amount,currency",
     )?;
 
     let mut number = 0;
@@ -1093,7 +1016,7 @@ fn write_org(out_dir: &Path) -> Result<Table> {
     let mut table = Table::create(
         out_dir,
         "org.csv",
-        &["region", "director", "success_owner", "time_zone"],
+        "region,director,success_owner,time_zone",
     )?;
     for region in &REGIONS {
         table.row(&[
@@ -1110,7 +1033,7 @@ fn write_org(out_dir: &Path) -> Result<Table> {
 /// currency and TARGET business day, from a month before the history on.
 fn write_fx_rates(out_dir: &Path, period: Period, seed: u64) -> Result<Table> {
     let mut rng = stream(seed, FX_STREAM);
-    let mut table = Table::create(out_dir, "fx_rates.csv", &["date", "currency", "rate"])?;
+    let mut table = Table::create(out_dir, "fx_rates.csv", "date,currency,rate")?;
 
     let mut logs: Vec<f64> = QUOTED
         .iter()
@@ -1140,7 +1063,7 @@ fn is_fx_business_day(date: NaiveDate) -> bool {
 /// Fixed-date national holidays of every region, over the history and the
 /// year after it, in date order.
 fn write_holidays(out_dir: &Path, period: Period) -> Result<Table> {
-    let mut table = Table::create(out_dir, "holidays.csv", &["date", "country", "name"])?;
+    let mut table = Table::create(out_dir, "holidays.csv", "date,country,name")?;
     let last = period.end + Duration::days(365);
     for date in period.start.iter_days().take_while(|date| *date <= last) {
         for region in &REGIONS {
@@ -1167,7 +1090,7 @@ fn write_market(out_dir: &Path, end: NaiveDate, seed: u64) -> Result<Table> {
     let mut table = Table::create(
         out_dir,
         "market.csv",
-        &["region", "industry", "year", "market_size", "firms"],
+        "region,industry,year,market_size,firms",
     )?;
 
     let first_year = end.year() - 6;
@@ -1340,7 +1263,8 @@ struct Table {
 }
 
 impl Table {
-    fn create(out_dir: &Path, name: &'static str, header: &[&str]) -> Result<Table> {
+    /// Creates the file and writes its header, given as one CSV line.
+    fn create(out_dir: &Path, name: &'static str, header: &str) -> Result<Table> {
         let path = out_dir.join(name);
         let writer = csv::Writer::from_path(&path)
             .with_context(|| format!("cannot create {}", path.display()))?;
@@ -1351,7 +1275,8 @@ impl Table {
             rows: 0,
             bad_rows: 0,
         };
-        table.write(header)?;
+        let columns: Vec<&str> = header.split(',').collect();
+        table.write(&columns)?;
         Ok(table)
     }
 
@@ -1438,4 +1363,488 @@ fn pick_weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T
         }
     }
     &items[items.len() - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use csv::StringRecord;
+
+    use super::*;
+
+    const SOURCES: [&str; 7] = [
+        "accounts",
+        "fx_rates",
+        "holidays",
+        "market",
+        "opportunities",
+        "orders",
+        "org",
+    ];
+
+    fn end() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()
+    }
+
+    fn small(seed: u64) -> GenerateOptions {
+        GenerateOptions {
+            accounts: 120,
+            days: 400,
+            seed,
+            end: end(),
+        }
+    }
+
+    fn full(seed: u64) -> GenerateOptions {
+        GenerateOptions {
+            accounts: 400,
+            days: 730,
+            seed,
+            end: end(),
+        }
+    }
+
+    fn demo(opts: &GenerateOptions) -> (tempfile::TempDir, GenerateSummary) {
+        let dir = tempfile::tempdir().unwrap();
+        let summary = generate(opts, dir.path()).unwrap();
+        (dir, summary)
+    }
+
+    /// Every file in the folder, by name.
+    fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read(&path).unwrap())
+            })
+            .collect()
+    }
+
+    struct Rows {
+        header: StringRecord,
+        records: Vec<StringRecord>,
+    }
+
+    impl Rows {
+        fn read(dir: &Path, name: &str) -> Rows {
+            let mut reader = csv::Reader::from_path(dir.join(name)).unwrap();
+            let header = reader.headers().unwrap().clone();
+            let records = reader.records().map(Result::unwrap).collect();
+            Rows { header, records }
+        }
+
+        fn column(&self, name: &str) -> usize {
+            self.header.iter().position(|h| h == name).unwrap()
+        }
+
+        fn values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+            let at = self.column(name);
+            self.records.iter().map(move |record| &record[at])
+        }
+    }
+
+    fn day(text: &str) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+    }
+
+    fn moment(text: &str) -> Option<NaiveDateTime> {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok()
+    }
+
+    fn malformed_order(rows: &Rows, record: &StringRecord) -> bool {
+        let field = |name: &str| &record[rows.column(name)];
+        field("account_id").is_empty()
+            || field("amount").parse::<f64>().is_err()
+            || field("quantity").parse::<i64>().is_err()
+            || moment(field("ordered_at")).is_none()
+    }
+
+    fn malformed_deal(rows: &Rows, record: &StringRecord) -> bool {
+        let field = |name: &str| &record[rows.column(name)];
+        let closed = field("closed_at");
+        field("account_id").is_empty()
+            || field("amount").parse::<f64>().is_err()
+            || day(field("created_at")).is_none()
+            || (!closed.is_empty() && day(closed).is_none())
+    }
+
+    /// Archetype of every account id, as planted for these options.
+    fn archetypes(opts: &GenerateOptions) -> BTreeMap<String, Archetype> {
+        let period = Period::new(opts).unwrap();
+        plan_accounts(opts.seed, opts.accounts, period)
+            .into_iter()
+            .map(|account| (account.id, account.archetype))
+            .collect()
+    }
+
+    #[test]
+    fn same_seed_gives_identical_files() {
+        let (first, _) = demo(&small(11));
+        let (second, _) = demo(&small(11));
+        let first = contents(first.path());
+        assert_eq!(first.len(), 8);
+        assert_eq!(first, contents(second.path()));
+    }
+
+    #[test]
+    fn different_seed_changes_orders() {
+        let (first, _) = demo(&small(11));
+        let (second, _) = demo(&small(12));
+        let orders = |dir: &tempfile::TempDir| std::fs::read(dir.path().join("orders.csv"));
+        assert_ne!(orders(&first).unwrap(), orders(&second).unwrap());
+    }
+
+    #[test]
+    fn summary_counts_match_data_lines() {
+        let (dir, summary) = demo(&small(5));
+        let names: Vec<&str> = summary
+            .files
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "accounts.csv",
+                "opportunities.csv",
+                "orders.csv",
+                "org.csv",
+                "fx_rates.csv",
+                "holidays.csv",
+                "market.csv",
+            ]
+        );
+        for (name, rows) in &summary.files {
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert!(text.ends_with('\n'), "{name} ends mid-line");
+            let lines = text.lines().count() as u64;
+            assert_eq!(lines - 1, *rows, "{name}");
+            assert_eq!(
+                Rows::read(dir.path(), name).records.len() as u64,
+                *rows,
+                "{name}"
+            );
+            assert!(*rows > 0, "{name} is empty");
+        }
+        assert_eq!(summary.files[0].1, 120);
+        assert_eq!(summary.config_path, dir.path().join("radar.toml"));
+    }
+
+    #[test]
+    fn no_event_falls_outside_the_history() {
+        let opts = small(9);
+        let (dir, _) = demo(&opts);
+        let start = end() - Duration::days(opts.days);
+        let within = |date: NaiveDate| start <= date && date < end();
+
+        let accounts = Rows::read(dir.path(), "accounts.csv");
+        assert!(accounts.values("created").all(|v| day(v).unwrap() < end()));
+
+        let deals = Rows::read(dir.path(), "opportunities.csv");
+        let deal_days = deals.values("created_at").chain(deals.values("closed_at"));
+        assert!(deal_days.filter_map(day).all(within));
+
+        let orders = Rows::read(dir.path(), "orders.csv");
+        let order_days: Vec<NaiveDate> = orders
+            .values("ordered_at")
+            .filter_map(moment)
+            .map(|at| at.date())
+            .collect();
+        assert!(order_days.iter().copied().all(within));
+        assert!(order_days
+            .iter()
+            .any(|date| *date >= end() - Duration::days(7)));
+
+        let rates = Rows::read(dir.path(), "fx_rates.csv");
+        assert!(rates.values("date").all(|v| day(v).unwrap() < end()));
+    }
+
+    #[test]
+    fn bad_rows_are_the_malformed_rows() {
+        let (dir, summary) = demo(&full(7));
+        let orders = Rows::read(dir.path(), "orders.csv");
+        let deals = Rows::read(dir.path(), "opportunities.csv");
+
+        let bad_orders: Vec<&StringRecord> = orders
+            .records
+            .iter()
+            .filter(|r| malformed_order(&orders, r))
+            .collect();
+        let bad_deals: Vec<&StringRecord> = deals
+            .records
+            .iter()
+            .filter(|r| malformed_deal(&deals, r))
+            .collect();
+        assert_eq!(
+            (bad_orders.len() + bad_deals.len()) as u64,
+            summary.bad_rows
+        );
+
+        let share = summary.bad_rows as f64 / (orders.records.len() + deals.records.len()) as f64;
+        assert!((0.002..0.01).contains(&share), "bad share {share}");
+
+        let (amount, account) = (orders.column("amount"), orders.column("account_id"));
+        assert!(bad_orders.iter().any(|r| r[amount].parse::<f64>().is_err()));
+        assert!(bad_orders.iter().any(|r| r[account].is_empty()));
+        assert!(bad_orders
+            .iter()
+            .any(|r| moment(&r[orders.column("ordered_at")]).is_none()));
+    }
+
+    #[test]
+    fn order_amounts_are_quantity_times_price() {
+        let (dir, _) = demo(&small(4));
+        let orders = Rows::read(dir.path(), "orders.csv");
+        let mut returns = 0;
+        for record in orders
+            .records
+            .iter()
+            .filter(|r| !malformed_order(&orders, r))
+        {
+            let quantity: i64 = record[orders.column("quantity")].parse().unwrap();
+            let amount: f64 = record[orders.column("amount")].parse().unwrap();
+            assert_ne!(quantity, 0);
+            assert_eq!(quantity < 0, amount < 0.0, "{record:?}");
+            returns += u32::from(quantity < 0);
+        }
+        assert!(returns > 0);
+    }
+
+    #[test]
+    fn config_names_every_source_and_its_columns() {
+        let (dir, summary) = demo(&small(3));
+        let text = std::fs::read_to_string(&summary.config_path).unwrap();
+        let config: toml::Table = text.parse().unwrap();
+
+        for table in [
+            "company",
+            "model",
+            "signals",
+            "white_space",
+            "regions",
+            "sources",
+        ] {
+            assert!(config[table].is_table(), "missing [{table}]");
+        }
+        assert_eq!(
+            config["company"]["time_zone"].as_str(),
+            Some("Europe/Berlin")
+        );
+        assert_eq!(config["company"]["base_currency"].as_str(), Some("EUR"));
+        assert!(config["company"]["sales_vp"].is_str());
+        assert_eq!(config["model"]["horizon_days"].as_integer(), Some(90));
+        assert_eq!(config["model"]["training_cutoffs"].as_integer(), Some(6));
+        assert_eq!(config["model"]["cutoff_step_days"].as_integer(), Some(30));
+
+        let sources = config["sources"].as_table().unwrap();
+        let kinds: Vec<&str> = sources.keys().map(String::as_str).collect();
+        assert_eq!(kinds, SOURCES);
+        for (kind, source) in sources {
+            let file = source["path"].as_str().unwrap();
+            let header = Rows::read(dir.path(), file).header;
+            let columns = source["columns"].as_table().unwrap();
+            assert!(!columns.is_empty(), "{kind} maps no column");
+            for (field, column) in columns {
+                let column = column.as_str().unwrap();
+                assert!(
+                    header.iter().any(|h| h == column),
+                    "{kind}.{field} -> {column}"
+                );
+            }
+        }
+
+        let stages = &sources["opportunities"]["stages"];
+        let known: BTreeSet<&str> = ["open", "won", "lost"]
+            .iter()
+            .flat_map(|kind| stages[*kind].as_array().unwrap())
+            .map(|value| value.as_str().unwrap())
+            .collect();
+        let deals = Rows::read(dir.path(), "opportunities.csv");
+        assert!(deals.values("stage").all(|stage| known.contains(stage)));
+
+        let aliases = config["regions"]["aliases"].as_table().unwrap();
+        let holidays = Rows::read(dir.path(), "holidays.csv");
+        assert!(holidays
+            .values("country")
+            .all(|code| aliases.contains_key(code)));
+    }
+
+    #[test]
+    fn config_is_accepted_by_the_loader() {
+        let (_dir, summary) = demo(&small(3));
+        let config = crate::config::Config::load(&summary.config_path).unwrap();
+        assert_eq!(config.sources.len(), SOURCES.len());
+        assert_eq!(config.company.base_currency, "EUR");
+    }
+
+    #[test]
+    fn planted_archetypes_show_in_the_data() {
+        let opts = full(7);
+        let (dir, _) = demo(&opts);
+        let planted = archetypes(&opts);
+        let share = |kind| planted.values().filter(|a| **a == kind).count() as f64 / 400.0;
+        assert!((0.08..0.22).contains(&share(Archetype::Hot)));
+        assert!((0.12..0.28).contains(&share(Archetype::Fading)));
+        assert!((0.08..0.22).contains(&share(Archetype::Prospect)));
+
+        let deals = Rows::read(dir.path(), "opportunities.csv");
+        let (account, stage) = (deals.column("account_id"), deals.column("stage"));
+        let mut win_months: BTreeMap<&str, BTreeSet<(i32, u32)>> = BTreeMap::new();
+        let (mut prospect_won, mut prospect_closed) = (0, 0);
+        for record in deals.records.iter().filter(|r| !malformed_deal(&deals, r)) {
+            let kind = planted[&record[account]];
+            let Some(closed) = day(&record[deals.column("closed_at")]) else {
+                continue;
+            };
+            let won = &record[stage] == "Won";
+            if won {
+                let months = win_months.entry(&record[account]).or_default();
+                months.insert((closed.year(), closed.month()));
+            }
+            if kind == Archetype::Prospect {
+                prospect_closed += 1;
+                prospect_won += u32::from(won);
+            }
+        }
+        assert!(f64::from(prospect_won) < 0.15 * f64::from(prospect_closed));
+
+        // Hot accounts win in most of the last twelve full months.
+        let last_year: BTreeSet<(i32, u32)> = (1..=12)
+            .map(|back| {
+                let date = end() - Duration::days(30 * back);
+                (date.year(), date.month())
+            })
+            .collect();
+        let hot: Vec<&String> = planted
+            .iter()
+            .filter(|(_, kind)| **kind == Archetype::Hot)
+            .map(|(id, _)| id)
+            .collect();
+        let active_months = |id: &str| {
+            win_months
+                .get(id)
+                .map_or(0, |months| months.intersection(&last_year).count())
+        };
+        let hot_share = hot.iter().map(|id| active_months(id)).sum::<usize>() as f64
+            / (hot.len() * last_year.len()) as f64;
+        assert!(hot_share > 0.6, "hot accounts win in {hot_share} of months");
+
+        let orders = Rows::read(dir.path(), "orders.csv");
+        let quiet_since = end() - Duration::days(45);
+        let mut ordering = BTreeSet::new();
+        for record in orders
+            .records
+            .iter()
+            .filter(|r| !malformed_order(&orders, r))
+        {
+            let id = &record[orders.column("account_id")];
+            let at = moment(&record[orders.column("ordered_at")]).unwrap();
+            match planted[id] {
+                Archetype::Prospect => panic!("prospect {id} ordered"),
+                Archetype::Fading => assert!(at.date() < quiet_since, "{id} ordered at {at}"),
+                _ => {}
+            }
+            ordering.insert(id);
+        }
+        let fading = planted
+            .values()
+            .filter(|a| **a == Archetype::Fading)
+            .count();
+        let fading_ordered = planted
+            .iter()
+            .filter(|(id, kind)| **kind == Archetype::Fading && ordering.contains(id.as_str()))
+            .count();
+        assert!(fading_ordered as f64 > 0.8 * fading as f64);
+    }
+
+    #[test]
+    fn orders_follow_the_week_and_the_year_end() {
+        let opts = full(7);
+        let (dir, _) = demo(&opts);
+        let orders = Rows::read(dir.path(), "orders.csv");
+        let dates: Vec<NaiveDate> = orders
+            .values("ordered_at")
+            .filter_map(moment)
+            .map(|at| at.date())
+            .collect();
+
+        let period = Period::new(&opts).unwrap();
+        let per_day = |keep: &dyn Fn(NaiveDate) -> bool| {
+            let days = period.dates().filter(|d| keep(*d)).count() as f64;
+            dates.iter().filter(|d| keep(**d)).count() as f64 / days
+        };
+        let weekdays = per_day(&|d| !is_weekend(d));
+        let weekends = per_day(&|d| is_weekend(d));
+        assert!(weekdays > 5.0 * weekends, "{weekdays} vs {weekends}");
+
+        let year_end = |d: NaiveDate| matches!((d.month(), d.day()), (11, 15..) | (12, ..=20));
+        let busy = per_day(&|d| year_end(d) && !is_weekend(d));
+        let usual = per_day(&|d| !year_end(d) && !is_weekend(d));
+        assert!(busy > 1.2 * usual, "{busy} vs {usual}");
+    }
+
+    #[test]
+    fn fx_rates_cover_every_business_day_near_their_level() {
+        let opts = small(2);
+        let (dir, _) = demo(&opts);
+        let rates = Rows::read(dir.path(), "fx_rates.csv");
+        let mut days: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        for record in &rates.records {
+            let date = day(&record[rates.column("date")]).unwrap();
+            let code = &record[rates.column("currency")];
+            let rate: f64 = record[rates.column("rate")].parse().unwrap();
+            let level = QUOTED.iter().find(|c| c.code == code).unwrap().eur_per_unit;
+            assert!(
+                (0.75..1.33).contains(&(rate / level)),
+                "{code} {rate} on {date}"
+            );
+            *days.entry(date).or_default() += 1;
+        }
+        let period = Period::new(&opts).unwrap();
+        for date in period.dates().filter(|d| is_fx_business_day(*d)) {
+            assert_eq!(days.get(&date), Some(&QUOTED.len()), "{date}");
+        }
+        assert!(days.keys().all(|date| is_fx_business_day(*date)));
+    }
+
+    #[test]
+    fn market_holds_regions_without_accounts() {
+        let (dir, _) = demo(&small(8));
+        let market = Rows::read(dir.path(), "market.csv");
+        let accounts = Rows::read(dir.path(), "accounts.csv");
+        let served: BTreeSet<&str> = accounts.values("region").collect();
+        for region in ["Brazil", "India", "Canada"] {
+            assert!(!served.contains(region));
+            assert_eq!(
+                market.values("region").filter(|r| *r == region).count(),
+                5 * 6
+            );
+        }
+        let years: BTreeSet<i32> = market.values("year").map(|y| y.parse().unwrap()).collect();
+        assert_eq!(years, (2019..=2024).collect());
+        assert_eq!(market.records.len(), MARKETS.len() * INDUSTRIES.len() * 6);
+    }
+
+    #[test]
+    fn org_leaves_one_director_vacant() {
+        let (dir, _) = demo(&small(8));
+        let org = Rows::read(dir.path(), "org.csv");
+        assert_eq!(org.records.len(), REGIONS.len());
+        assert_eq!(org.values("director").filter(|d| d.is_empty()).count(), 1);
+        assert!(org.values("time_zone").all(|zone| zone.contains('/')));
+    }
+
+    #[test]
+    fn empty_history_is_refused() {
+        let opts = GenerateOptions {
+            days: 0,
+            ..small(1)
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let error = generate(&opts, dir.path()).unwrap_err();
+        assert!(error.to_string().contains("at least one day"), "{error}");
+    }
 }

@@ -144,7 +144,9 @@ impl<'a> Publisher<'a> {
             return self.swap();
         }
         warn!(run_date = %self.run_date, "discarding staging of an unfinished run");
-        fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))
+        fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
+        let _ = fs::remove_dir(self.out.join(STAGING));
+        Ok(())
     }
 
     pub fn publish(&self, partition: Partition) -> Result<(), PublishError> {
@@ -225,7 +227,11 @@ impl<'a> Publisher<'a> {
         }
 
         fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
-        fs::remove_dir_all(&retired).map_err(|e| self.io("removing", &retired, e))
+        fs::remove_dir_all(&retired).map_err(|e| self.io("removing", &retired, e))?;
+
+        // Another date may be staging beside this one; then the folder stays.
+        let _ = fs::remove_dir(self.out.join(STAGING));
+        Ok(())
     }
 }
 

@@ -1,6 +1,6 @@
 //! Matching the region names that different sources write to one region.
 //!
-//! The org source is the list of regions; each of its rows may carry alias
+//! The org and regions sources list the regions; each of its rows may carry alias
 //! columns (ISO codes, short names). Config aliases add spellings found in
 //! exports, such as `EIRE` for Ireland. A name that matches nothing is kept
 //! as written, so it still shows up, unmatched, in the outputs.
@@ -51,7 +51,7 @@ impl RegionResolver {
         }
     }
 
-    /// Whether `name` resolves to a region the org source declares.
+    /// Whether `name` resolves to a region the org or regions source declares.
     pub fn is_known(&self, name: &str) -> bool {
         !self.known || self.names.contains_key(&key(name))
     }

@@ -74,7 +74,7 @@ pub fn rank(
 
     let mut cells: Vec<Cell> = markets
         .into_iter()
-        .filter(|((region, _), _)| !rules.only_org_regions || ingested.regions.is_known(region))
+        .filter(|((region, _), _)| !rules.only_known_regions || ingested.regions.is_known(region))
         .filter_map(|(key, years)| {
             let here = presence.get(&key);
             let customers = here.map_or(0, |p| p.customers);
@@ -217,6 +217,11 @@ fn upcoming_holidays(ingested: &Ingested, as_of: Cutoff) -> Result<Option<BTreeM
 /// The T+1 entry report for one cell, as Markdown.
 pub fn report(cell: &Cell, config: &Config, as_of: Cutoff) -> String {
     let base = &config.company.base_currency;
+    let market_unit = config
+        .sources
+        .get(&SourceKind::Market)
+        .and_then(|m| m.currency.as_deref())
+        .unwrap_or(base);
     let vp = config
         .company
         .sales_vp
@@ -241,7 +246,7 @@ pub fn report(cell: &Cell, config: &Config, as_of: Cutoff) -> String {
     let _ = writeln!(text, "## Market\n");
     let _ = writeln!(
         text,
-        "- Market size {}: {:.0} {base}",
+        "- Market size {}: {:.0} {market_unit}",
         cell.market_year, cell.market_size
     );
     match cell.growth {

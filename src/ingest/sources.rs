@@ -15,8 +15,9 @@ use crate::fx::FxTable;
 use crate::ingest::parse;
 
 /// FX first (money needs it), org next (regions need it).
-pub const READ_ORDER: [SourceKind; 7] = [
+pub const READ_ORDER: [SourceKind; 8] = [
     SourceKind::FxRates,
+    SourceKind::Regions,
     SourceKind::Org,
     SourceKind::Accounts,
     SourceKind::Opportunities,
@@ -53,7 +54,7 @@ pub fn read(
             ingested.fx = sink.table;
             return Ok(stats);
         }
-        SourceKind::Org => {
+        SourceKind::Org | SourceKind::Regions => {
             let mut sink = OrgSink::default();
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
             for (region, aliases) in sink.regions.iter().zip(&sink.aliases) {
