@@ -406,24 +406,23 @@ fn with_holidays(frame: LazyFrame, ingested: &Ingested, cutoff: Cutoff) -> LazyF
         return frame.with_column(lit(NULL).cast(DataType::Float64).alias("holidays_next_14d"));
     };
 
+    // Regions the calendar covers count their holidays (0 when none is
+    // coming); regions it does not cover stay null, not 0.
     let first = cutoff.day();
+    let coming = col("day")
+        .gt_eq(lit(first))
+        .and(col("day").lt(lit(first + 14)));
     let upcoming = holidays
         .clone()
         .lazy()
-        .filter(
-            col("day")
-                .gt_eq(lit(first))
-                .and(col("day").lt(lit(first + 14))),
-        )
         .group_by([col("region")])
         .agg([col("day")
+            .filter(coming)
             .n_unique()
             .cast(DataType::Float64)
             .alias("holidays_next_14d")]);
 
-    frame
-        .left_join(upcoming, col("region"), col("region"))
-        .with_column(col("holidays_next_14d").fill_null(lit(0.0)))
+    frame.left_join(upcoming, col("region"), col("region"))
 }
 
 /// FX features per account currency, computed from the rate table.
@@ -525,4 +524,93 @@ pub fn outcomes(ingested: &Ingested, cutoff: Cutoff, horizon_days: i64) -> Polar
         .agg([col("won").any(true), col("active").any(true)])
         .sort(["account_id"], SortMultipleOptions::default())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::fx::FxTable;
+    use crate::regions::RegionResolver;
+
+    const D: i64 = 1_700_000_000_000;
+
+    fn only_orders() -> Ingested {
+        let day = MS_PER_DAY;
+        let orders = df!(
+            "order_id" => [Some("1"), Some("2"), Some("3"), Some("4")],
+            "account_id" => [Some("a"), Some("a"), Some("b"), Some("a")],
+            "ts_ms" => [D - 10 * day, D - 100 * day, D - 400 * day, D + day],
+            "amount_base" => [100.0, 50.0, 20.0, 999.0],
+            "currency" => [Some("EUR"); 4],
+            "is_return" => [false, false, false, false],
+            "region" => [Some("North"); 4],
+            "industry" => [None::<&str>; 4],
+        )
+        .unwrap();
+        Ingested {
+            frames: BTreeMap::from([(SourceKind::Orders, orders)]),
+            fx: FxTable::new("EUR"),
+            regions: RegionResolver::default(),
+            stats: Vec::new(),
+            quarantine: Vec::new(),
+        }
+    }
+
+    fn config() -> Config {
+        let text = "[company]\nname = \"t\"\ntime_zone = \"UTC\"\nbase_currency = \"EUR\"\n";
+        toml::from_str(text).unwrap()
+    }
+
+    fn value(frame: &DataFrame, name: &str, row: usize) -> Option<f64> {
+        frame
+            .column(name)
+            .unwrap()
+            .cast(&DataType::Float64)
+            .unwrap()
+            .f64()
+            .unwrap()
+            .get(row)
+    }
+
+    #[test]
+    fn absent_sources_give_null_and_present_ones_count_before_the_cut() {
+        let cutoff = Cutoff {
+            date: NaiveDate::from_ymd_opt(2023, 11, 14).unwrap(),
+            millis: D,
+        };
+        let frame = compute(&only_orders(), &config(), cutoff).unwrap();
+
+        assert_eq!(frame.height(), 2, "accounts a and b, first seen before D");
+        assert_eq!(
+            value(&frame, "order_amount_90d", 0),
+            Some(100.0),
+            "the order after D is unseen"
+        );
+        assert_eq!(value(&frame, "order_amount_365d", 0), Some(150.0));
+        assert_eq!(value(&frame, "order_amount_90d", 1), Some(0.0));
+        assert_eq!(value(&frame, "days_since_last_order", 0), Some(10.0));
+        assert_eq!(value(&frame, "days_since_last_order", 1), Some(400.0));
+        assert_eq!(
+            value(&frame, "won_count_365d", 0),
+            None,
+            "no opportunities source"
+        );
+        assert_eq!(
+            value(&frame, "holidays_next_14d", 0),
+            None,
+            "no holidays source"
+        );
+        assert_eq!(value(&frame, "size_band", 0), None);
+        let customers = frame.column("is_customer").unwrap().bool().unwrap();
+        assert_eq!(customers.get(0), Some(true));
+        assert_eq!(
+            customers.get(1),
+            Some(false),
+            "b's only order is 400 days old"
+        );
+    }
 }

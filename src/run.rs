@@ -184,8 +184,11 @@ fn run_date_column(run_date: NaiveDate, height: usize) -> Result<Column> {
 }
 
 fn utc_column(name: &str, values: Vec<Option<i64>>) -> Result<Column> {
-    let dtype = DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
-    Ok(Series::new(name.into(), values).cast(&dtype)?.into())
+    // Built as a logical type directly: a cast would drop the zone without
+    // polars' `timezones` feature, and readers need to see UTC.
+    let instants = Int64Chunked::new(name.into(), &values);
+    let utc = instants.into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    Ok(utc.into_series().into())
 }
 
 fn account_scores(run_date: NaiveDate, tonight: &DataFrame, scores: &Scores) -> Result<DataFrame> {

@@ -206,8 +206,9 @@ fn upcoming_holidays(ingested: &Ingested, as_of: Cutoff) -> Result<Option<BTreeM
     let mut counts = BTreeMap::new();
     for (d, r) in day.iter().zip(region.iter()) {
         if let (Some(d), Some(r)) = (d, r) {
+            let count = counts.entry(r.to_string()).or_insert(0);
             if d >= first && d < first + 14 {
-                *counts.entry(r.to_string()).or_insert(0) += 1;
+                *count += 1;
             }
         }
     }
@@ -288,7 +289,10 @@ pub fn report(cell: &Cell, config: &Config, as_of: Cutoff) -> String {
             let _ = writeln!(text, "- Public holidays in the next 14 days: {n}");
         }
         None => {
-            let _ = writeln!(text, "- Public holidays in the next 14 days: no data");
+            let _ = writeln!(
+                text,
+                "- Public holidays in the next 14 days: no data (the calendar does not cover it)"
+            );
         }
     }
 

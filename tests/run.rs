@@ -548,3 +548,28 @@ fn maven_accounts(data: &Path) -> BTreeSet<String> {
         .map(|record| record.expect("a CSV record")[0].trim().to_string())
         .collect()
 }
+
+#[test]
+fn output_tables_carry_logical_types_analysts_rely_on() {
+    use polars::prelude::{DataType, TimeUnit, TimeZone};
+
+    let tmp = temp_dir();
+    let config = default_history(&tmp);
+    let out = tmp.path().join("out");
+    Radar::run(&config, &out).succeeds();
+
+    let utc = DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC));
+    let scores = read_table(&out, "account_scores");
+    let signals = read_table(&out, "signals");
+    let runs = read_table(&out, "runs");
+    let dtype = |frame: &DataFrame, name: &str| frame.column(name).unwrap().dtype().clone();
+
+    assert_eq!(dtype(&scores, "run_date"), DataType::Date);
+    assert_eq!(dtype(&scores, "is_customer"), DataType::Boolean);
+    assert_eq!(dtype(&scores, "propensity"), DataType::Float64);
+    assert_eq!(dtype(&signals, "run_date"), DataType::Date);
+    assert_eq!(dtype(&signals, "due_at"), utc);
+    assert_eq!(dtype(&runs, "started_at"), utc);
+    assert_eq!(dtype(&runs, "finished_at"), utc);
+    assert_eq!(runs.height(), 1);
+}
