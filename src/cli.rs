@@ -236,15 +236,15 @@ fn print_summary(summary: &RunSummary, out: &Path) {
         .map(|(k, n)| format!("{k}={n}"))
         .collect();
     println!(
-        "run {} published to {}: {} accounts scored; signals {}; rows read {} = accepted {} + quarantined {}; model {}",
+        "run {} published to {}: {} accounts scored; signals {}",
         summary.run_date,
         out.display(),
         summary.accounts_scored,
-        signals.join(" "),
-        summary.rows_read,
-        summary.rows_accepted,
-        summary.rows_quarantined,
-        summary.model_version
+        signals.join(" ")
+    );
+    println!(
+        "rows read {} = accepted {} + quarantined {}; model {}",
+        summary.rows_read, summary.rows_accepted, summary.rows_quarantined, summary.model_version
     );
 }
 
