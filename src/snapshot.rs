@@ -4,7 +4,9 @@
 //! time zone. Training uses the same cut at earlier dates, so the features
 //! a model learns from are computed exactly like the ones it scores.
 //! Deals are restated as they stood at the cut: a deal won after it is
-//! still open there.
+//! still open there. Exports keep only a deal's final amount, so an open
+//! deal at an earlier cut carries the amount it closed at; the stage and
+//! dates are exact, the amount may be later knowledge.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
