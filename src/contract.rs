@@ -48,6 +48,12 @@ impl SourceKind {
         }
     }
 
+    /// Whether features are computed from this source (reference lists
+    /// such as org and regions only resolve names and owners).
+    pub fn feeds_features(self) -> bool {
+        !matches!(self, SourceKind::Org | SourceKind::Regions)
+    }
+
     pub fn contract(self) -> &'static [Field] {
         match self {
             SourceKind::Accounts => ACCOUNTS,

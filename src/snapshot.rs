@@ -4,9 +4,9 @@
 //! time zone. Training uses the same cut at earlier dates, so the features
 //! a model learns from are computed exactly like the ones it scores.
 //! Deals are restated as they stood at the cut: a deal won after it is
-//! still open there. Exports keep only a deal's final amount, so an open
-//! deal at an earlier cut carries the amount it closed at; the stage and
-//! dates are exact, the amount may be later knowledge.
+//! still open there. Exports keep only a deal's final amount, which for a
+//! deal that closed after the cut is later knowledge (a lost deal's value
+//! is often 0), so such a deal counts as open with an unknown amount.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -50,8 +50,8 @@ pub fn orders(ingested: &Ingested, cutoff: Cutoff) -> Option<LazyFrame> {
     Some(orders.filter(col("ts_ms").lt(lit(cutoff.millis))))
 }
 
-/// Deals created before the cut, with `stage_at` and `closed_at_ms` as
-/// they stood at the cut.
+/// Deals created before the cut, with `stage_at`, `closed_at_ms` and
+/// `amount_at` as they stood at the cut.
 pub fn opportunities(ingested: &Ingested, cutoff: Cutoff) -> Option<LazyFrame> {
     let deals = ingested.frame(SourceKind::Opportunities)?.clone().lazy();
     let closed_before = col("closed_ms").lt(lit(cutoff.millis));
@@ -64,10 +64,14 @@ pub fn opportunities(ingested: &Ingested, cutoff: Cutoff) -> Option<LazyFrame> {
                     .then(col("stage"))
                     .otherwise(lit("open"))
                     .alias("stage_at"),
-                when(closed_before)
+                when(closed_before.clone())
                     .then(col("closed_ms"))
                     .otherwise(lit(NULL).cast(DataType::Int64))
                     .alias("closed_at_ms"),
+                when(col("stage").neq(lit("open")).and(closed_before.not()))
+                    .then(lit(NULL).cast(DataType::Float64))
+                    .otherwise(col("amount_base"))
+                    .alias("amount_at"),
             ]),
     )
 }

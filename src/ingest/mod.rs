@@ -119,7 +119,9 @@ pub fn ingest(config: &Config, data_dir: Option<&Path>) -> Result<Ingested, Inge
 
     for kind in sources::READ_ORDER {
         let Some(source) = config.sources.get(&kind) else {
-            warn!(source = %kind, "source not declared; its features will be null");
+            if kind.feeds_features() {
+                warn!(source = %kind, "source not declared; its features will be null");
+            }
             continue;
         };
 
