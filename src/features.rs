@@ -555,6 +555,7 @@ mod tests {
             frames: BTreeMap::from([(SourceKind::Orders, orders)]),
             fx: FxTable::new("EUR"),
             regions: RegionResolver::default(),
+            known_accounts: None,
             stats: Vec::new(),
             quarantine: Vec::new(),
         }

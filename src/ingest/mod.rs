@@ -95,6 +95,8 @@ pub struct Ingested {
     pub frames: BTreeMap<SourceKind, DataFrame>,
     pub fx: FxTable,
     pub regions: RegionResolver,
+    /// Account ids of the accounts source, when one is declared.
+    pub known_accounts: Option<std::collections::BTreeSet<String>>,
     pub stats: Vec<SourceStats>,
     pub quarantine: Vec<Quarantine>,
 }
@@ -113,6 +115,7 @@ pub fn ingest(config: &Config, data_dir: Option<&Path>) -> Result<Ingested, Inge
         frames: BTreeMap::new(),
         fx: FxTable::new(&config.company.base_currency),
         regions: RegionResolver::new(&config.regions.aliases),
+        known_accounts: None,
         stats: Vec::new(),
         quarantine: Vec::new(),
     };

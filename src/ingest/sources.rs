@@ -40,6 +40,7 @@ pub fn read(
         base: &config.company.base_currency,
         config,
     };
+    let known = ingested.known_accounts.as_ref();
 
     let (stats, frame) = match kind {
         SourceKind::FxRates => {
@@ -65,11 +66,13 @@ pub fn read(
         SourceKind::Accounts => {
             let mut sink = AccountSink::default();
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            ingested.known_accounts = Some(sink.ids.clone());
             (stats, sink.frame(&ingested.regions))
         }
         SourceKind::Opportunities => {
             let mut sink = OpportunitySink {
                 money,
+                known,
                 rows: Default::default(),
             };
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
@@ -78,6 +81,7 @@ pub fn read(
         SourceKind::Orders => {
             let mut sink = OrderSink {
                 money,
+                known,
                 rows: Default::default(),
             };
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
@@ -312,6 +316,7 @@ impl AccountSink {
 
 struct OpportunitySink<'a> {
     money: Money<'a>,
+    known: Option<&'a BTreeSet<String>>,
     rows: OpportunityRows,
 }
 
@@ -330,6 +335,7 @@ struct OpportunityRows {
 impl RowSink for OpportunitySink<'_> {
     fn accept(&mut self, row: &Row) -> Result<(), Problem> {
         let id = row.text("id").expect("required by contract");
+        known_account(row, self.known)?;
         let stage = deal_stage(row)?;
         let created = row.millis("created").expect("required by contract");
         let closed = row.millis("closed");
@@ -358,6 +364,19 @@ impl RowSink for OpportunitySink<'_> {
         self.rows.owner.push(row.text("owner"));
         Ok(())
     }
+}
+
+/// With an accounts source declared, an event for an account it does not
+/// list would be scored nowhere: it is quarantined instead.
+fn known_account(row: &Row, known: Option<&BTreeSet<String>>) -> Result<(), Problem> {
+    let (Some(known), Some(account)) = (known, row.text("account")) else {
+        return Ok(());
+    };
+    if known.contains(&account) {
+        return Ok(());
+    }
+    let reason = "account is not in the accounts source";
+    Err(Problem::new(&row.column_of("account"), &account, reason))
 }
 
 fn deal_stage(row: &Row) -> Result<&'static str, Problem> {
@@ -400,6 +419,7 @@ impl OpportunitySink<'_> {
 
 struct OrderSink<'a> {
     money: Money<'a>,
+    known: Option<&'a BTreeSet<String>>,
     rows: OrderRows,
 }
 
@@ -418,6 +438,7 @@ struct OrderRows {
 impl RowSink for OrderSink<'_> {
     fn accept(&mut self, row: &Row) -> Result<(), Problem> {
         let at = row.millis("date").expect("required by contract");
+        known_account(row, self.known)?;
         let amount = order_amount(row)?;
         let amount_base = self.money.to_base(row, amount, at)?;
 
