@@ -41,6 +41,10 @@ pub struct Config {
     pub regions: RegionRules,
     #[serde(default)]
     pub sources: BTreeMap<SourceKind, SourceConfig>,
+    /// Industry -> commodity symbols whose prices are its input costs; a
+    /// commodities file may also name the industries each symbol feeds.
+    #[serde(default)]
+    pub industry_symbols: BTreeMap<String, Vec<String>>,
     /// Where this file was read from; source paths are relative to it
     /// unless a data directory is given on the command line.
     #[serde(skip)]
@@ -159,6 +163,34 @@ pub struct SourceConfig {
     /// Wide FX files: one column per currency (fx_rates only).
     #[serde(default)]
     pub fx_layout: Option<FxLayout>,
+    /// Wide series files: a date column, then one column per symbol
+    /// (commodities only).
+    #[serde(default)]
+    pub wide: Option<WideLayout>,
+    /// Text encoding of CSV files.
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Numbers are written `1.234,56` (comma before the decimals).
+    #[serde(default)]
+    pub decimal_comma: bool,
+    /// How identifiers are normalised after trimming.
+    #[serde(default)]
+    pub id_case: IdCase,
+    /// Field -> canonical value -> the raw spellings that mean it, for
+    /// fields with a fixed vocabulary (kind, severity, stance, sentiment).
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Field -> one value for every row, for files without that column;
+    /// `{file_stem}` stands for the file's name without extensions.
+    #[serde(default)]
+    pub constants: BTreeMap<String, String>,
+    /// The name our own prices go by (competitor_prices only); the
+    /// company name when absent.
+    #[serde(default)]
+    pub own_name: Option<String>,
+    /// Quality limits checked before a run publishes.
+    #[serde(default)]
+    pub checks: SourceChecks,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -166,6 +198,62 @@ pub struct SourceConfig {
 pub enum Format {
     #[default]
     Csv,
+    Parquet,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Encoding {
+    /// UTF-8, with or without a byte-order mark.
+    #[default]
+    Utf8,
+    Gbk,
+    Gb18030,
+    /// UTF-8 when the bytes are valid UTF-8, else GB18030.
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IdCase {
+    #[default]
+    Keep,
+    Upper,
+    Lower,
+}
+
+/// Per-source limits: above them the run refuses to publish.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceChecks {
+    /// Largest share of rows read that may be quarantined (0 to 1).
+    #[serde(default = "default_max_quarantined_share")]
+    pub max_quarantined_share: f64,
+    /// Days the latest event may lag D before the check warns.
+    #[serde(default)]
+    pub freshness_warn_days: Option<i64>,
+    /// Days the latest event may lag D before the run refuses to publish.
+    #[serde(default)]
+    pub freshness_error_days: Option<i64>,
+}
+
+impl Default for SourceChecks {
+    fn default() -> Self {
+        SourceChecks {
+            max_quarantined_share: default_max_quarantined_share(),
+            freshness_warn_days: None,
+            freshness_error_days: None,
+        }
+    }
+}
+
+/// A wide table of series: a date column and one column per symbol.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WideLayout {
+    pub date_column: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -376,6 +464,9 @@ fn default_max_customers() -> u64 {
 }
 fn default_cagr_years() -> i32 {
     3
+}
+fn default_max_quarantined_share() -> f64 {
+    1.0
 }
 fn default_delimiter() -> char {
     ','

@@ -21,10 +21,24 @@ pub enum SourceKind {
     Market,
     /// A reference list of regions with the codes and names they go by.
     Regions,
+    Contracts,
+    Complaints,
+    Tickets,
+    WebEvents,
+    Social,
+    ChannelInventory,
+    CompetitorPrices,
+    Policies,
+    Weather,
+    Commodities,
+    /// Companies that are not customers yet, for white space.
+    Prospects,
+    /// What people found when they acted on a signal.
+    Verifications,
 }
 
 impl SourceKind {
-    pub const ALL: [SourceKind; 8] = [
+    pub const ALL: [SourceKind; 20] = [
         SourceKind::Accounts,
         SourceKind::Opportunities,
         SourceKind::Orders,
@@ -33,6 +47,18 @@ impl SourceKind {
         SourceKind::Holidays,
         SourceKind::Market,
         SourceKind::Regions,
+        SourceKind::Contracts,
+        SourceKind::Complaints,
+        SourceKind::Tickets,
+        SourceKind::WebEvents,
+        SourceKind::Social,
+        SourceKind::ChannelInventory,
+        SourceKind::CompetitorPrices,
+        SourceKind::Policies,
+        SourceKind::Weather,
+        SourceKind::Commodities,
+        SourceKind::Prospects,
+        SourceKind::Verifications,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,13 +71,32 @@ impl SourceKind {
             SourceKind::Holidays => "holidays",
             SourceKind::Market => "market",
             SourceKind::Regions => "regions",
+            SourceKind::Contracts => "contracts",
+            SourceKind::Complaints => "complaints",
+            SourceKind::Tickets => "tickets",
+            SourceKind::WebEvents => "web_events",
+            SourceKind::Social => "social",
+            SourceKind::ChannelInventory => "channel_inventory",
+            SourceKind::CompetitorPrices => "competitor_prices",
+            SourceKind::Policies => "policies",
+            SourceKind::Weather => "weather",
+            SourceKind::Commodities => "commodities",
+            SourceKind::Prospects => "prospects",
+            SourceKind::Verifications => "verifications",
         }
     }
 
     /// Whether features are computed from this source (reference lists
-    /// such as org and regions only resolve names and owners).
+    /// such as org and regions only resolve names and owners; prospects
+    /// feed white space and verifications feed signal follow-up).
     pub fn feeds_features(self) -> bool {
-        !matches!(self, SourceKind::Org | SourceKind::Regions)
+        !matches!(
+            self,
+            SourceKind::Org
+                | SourceKind::Regions
+                | SourceKind::Prospects
+                | SourceKind::Verifications
+        )
     }
 
     pub fn contract(self) -> &'static [Field] {
@@ -64,6 +109,18 @@ impl SourceKind {
             SourceKind::Holidays => HOLIDAYS,
             SourceKind::Market => MARKET,
             SourceKind::Regions => REGIONS,
+            SourceKind::Contracts => CONTRACTS,
+            SourceKind::Complaints => COMPLAINTS,
+            SourceKind::Tickets => TICKETS,
+            SourceKind::WebEvents => WEB_EVENTS,
+            SourceKind::Social => SOCIAL,
+            SourceKind::ChannelInventory => CHANNEL_INVENTORY,
+            SourceKind::CompetitorPrices => COMPETITOR_PRICES,
+            SourceKind::Policies => POLICIES,
+            SourceKind::Weather => WEATHER,
+            SourceKind::Commodities => COMMODITIES,
+            SourceKind::Prospects => PROSPECTS,
+            SourceKind::Verifications => VERIFICATIONS,
         }
     }
 }
@@ -186,3 +243,106 @@ const MARKET: &[Field] = &[
 ];
 
 const REGIONS: &[Field] = &[req("region", Text)];
+
+const CONTRACTS: &[Field] = &[
+    req("id", Id),
+    req("account", Id),
+    opt("product", Text),
+    req("start", Date),
+    opt("end", Date),
+    opt("amount", Number),
+    opt("currency", Currency),
+    opt("renewed", Bool),
+];
+
+const COMPLAINTS: &[Field] = &[
+    opt("id", Id),
+    req("account", Id),
+    req("created", Timestamp),
+    opt("severity", Text),
+    opt("category", Text),
+    opt("resolved", Timestamp),
+];
+
+const TICKETS: &[Field] = &[
+    opt("id", Id),
+    req("account", Id),
+    req("opened", Timestamp),
+    opt("closed", Timestamp),
+    opt("priority", Text),
+    opt("satisfaction", Number),
+];
+
+const WEB_EVENTS: &[Field] = &[
+    req("time", Timestamp),
+    req("account", Id),
+    opt("session", Text),
+    req("kind", Text),
+    opt("count", Number),
+];
+
+const SOCIAL: &[Field] = &[
+    req("time", Timestamp),
+    req("account", Id),
+    opt("channel", Text),
+    opt("kind", Text),
+    opt("sentiment", Text),
+];
+
+const CHANNEL_INVENTORY: &[Field] = &[
+    req("date", Date),
+    req("partner", Text),
+    req("region", Text),
+    req("product", Text),
+    req("on_hand", Number),
+    req("sold", Number),
+];
+
+const COMPETITOR_PRICES: &[Field] = &[
+    req("date", Date),
+    req("competitor", Text),
+    req("product", Text),
+    req("region", Text),
+    req("price", Number),
+    opt("currency", Currency),
+];
+
+const POLICIES: &[Field] = &[
+    req("id", Id),
+    req("published", Date),
+    req("region", Text),
+    opt("industry", Text),
+    req("stance", Text),
+    opt("title", Text),
+    opt("effective", Date),
+    opt("ends", Date),
+];
+
+const WEATHER: &[Field] = &[
+    req("date", Date),
+    req("region", Text),
+    opt("temperature", Number),
+    opt("precipitation", Number),
+    opt("severe", Text),
+];
+
+const COMMODITIES: &[Field] = &[
+    req("date", Date),
+    req("symbol", Text),
+    req("close", Number),
+    opt("industries", Text),
+];
+
+const PROSPECTS: &[Field] = &[
+    req("id", Id),
+    opt("name", Text),
+    req("region", Text),
+    opt("industry", Text),
+    opt("size", Number),
+];
+
+const VERIFICATIONS: &[Field] = &[
+    req("signal_id", Id),
+    req("verified", Timestamp),
+    req("outcome", Text),
+];

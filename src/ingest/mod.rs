@@ -5,6 +5,38 @@
 //! own day, because that rate does not depend on the as-of date; a row
 //! whose rate is missing is quarantined at once, with the rest of its
 //! source's accounting. Region names are matched through the org source.
+//!
+//! The frame each source becomes (`ms` columns are UTC epoch milliseconds,
+//! `day` columns days since 1970-01-01, money is in the base currency,
+//! regions are resolved names; `?` marks a nullable column):
+//!
+//! | source | columns |
+//! |---|---|
+//! | accounts | account_id, account_name?, industry?, region?, currency?, |
+//! | | created_ms?, size? |
+//! | opportunities | opportunity_id, account_id, stage, amount_base?, created_ms, closed_ms?, owner? |
+//! | orders | order_id?, account_id, ts_ms, amount_base, currency?, is_return, region?, industry? |
+//! | org, regions | region, director?, success_owner?, agent? |
+//! | holidays | day, region |
+//! | market | region, industry?, year, market_size |
+//! | contracts | contract_id, account_id, product?, start_day, end_day?, amount_base?, renewed? |
+//! | complaints | complaint_id?, account_id, created_ms, severe, category?, resolved_ms? |
+//! | tickets | ticket_id?, account_id, opened_ms, closed_ms?, priority?, satisfaction? |
+//! | web_events | account_id, ts_ms, session?, kind, count |
+//! | social | account_id, ts_ms, channel?, kind?, sentiment? |
+//! | channel_inventory | day, partner, region, product, on_hand, sold |
+//! | competitor_prices | day, competitor, product, region, price_base, is_own |
+//! | policies | policy_id, published_day, region, industry?, stance, title?, |
+//! | | effective_day, end_day? |
+//! | weather | day, region, temperature?, precipitation?, severe? |
+//! | commodities | day, symbol, close, industries? |
+//! | prospects | prospect_id, name?, region, industry?, size? |
+//! | verifications | signal_id, verified_ms, outcome |
+//!
+//! `web_events.kind` is one of page_view, pricing_view, demo_request,
+//! download or another lower-case word; `policies.stance` is incentive or
+//! restriction; `social.sentiment` runs from -1 to 1; `commodities.industries`
+//! lists industries separated by `;`.
 
 pub mod parse;
 pub mod reader;

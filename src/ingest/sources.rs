@@ -97,6 +97,12 @@ pub fn read(
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
             (stats, sink.frame(&ingested.regions))
         }
+        _ => {
+            return Err(IngestError::Frame {
+                source_kind: kind,
+                message: "this version does not read the source yet".into(),
+            })
+        }
     };
 
     let frame = frame.map_err(|e| IngestError::Frame {
