@@ -14,7 +14,8 @@
 //! |---|---|
 //! | accounts | account_id, account_name?, industry?, region?, currency?, |
 //! | | created_ms?, size? |
-//! | opportunities | opportunity_id, account_id, stage, amount_base?, created_ms, closed_ms?, owner? |
+//! | opportunities | opportunity_id, account_id, stage, amount_base?, created_ms, |
+//! | | closed_ms?, owner? |
 //! | orders | order_id?, account_id, ts_ms, amount_base, currency?, is_return, region?, industry? |
 //! | org, regions | region, director?, success_owner?, agent? |
 //! | holidays | day, region |
