@@ -147,7 +147,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Features => {
             for spec in CATALOGUE {
                 println!(
-                    "{:<32} {:<9} {} (null: {})",
+                    "{:<32} {:<11} {} (null: {})",
                     spec.name, spec.group, spec.description, spec.when_null
                 );
             }

@@ -70,11 +70,19 @@ impl History {
             }
             let symbol = symbol.trim().to_uppercase();
             if let Some(close) = close.filter(|c| c.is_finite() && *c > 0.0) {
-                history.closes.entry(symbol.clone()).or_default().insert(day, close);
+                history
+                    .closes
+                    .entry(symbol.clone())
+                    .or_default()
+                    .insert(day, close);
             }
             for industry in feeds.unwrap_or("").split(';').map(normalised_industry) {
                 if !industry.is_empty() {
-                    history.feeds.entry(industry).or_default().insert(symbol.clone());
+                    history
+                        .feeds
+                        .entry(industry)
+                        .or_default()
+                        .insert(symbol.clone());
                 }
             }
         }

@@ -39,7 +39,10 @@ fn per_account(contracts: &DataFrame, cutoff: Cutoff) -> LazyFrame {
     let started = col("start_day").cast(DataType::Int32).lt(lit(d));
     let still_running = end.clone().gt_eq(lit(d));
     let ending_soon = still_running.clone().and(end.clone().lt(lit(d + 90)));
-    let ended_recently = end.clone().lt(lit(d)).and(end.clone().gt_eq(lit(three_years_ago)));
+    let ended_recently = end
+        .clone()
+        .lt(lit(d))
+        .and(end.clone().gt_eq(lit(three_years_ago)));
 
     // A contract without a renewal flag is left out of the rate rather
     // than read as not renewed: the export did not say.

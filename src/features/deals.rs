@@ -71,13 +71,15 @@ fn per_account(inputs: &Inputs) -> Option<LazyFrame> {
             .alias("owner_agent"),
     ]);
 
-    Some(features.with_columns([
-        ratio(
-            col("won_count_365d"),
-            col("won_count_365d") + col("lost_count_365d"),
-        )
-        .alias("win_rate_365d"),
-        days_since(col("last_win_ms"), cutoff).alias("days_since_last_win"),
-        col("won_count_365d").gt(lit(0.0)).alias("won_any_365d"),
-    ]))
+    Some(
+        features.with_columns([
+            ratio(
+                col("won_count_365d"),
+                col("won_count_365d") + col("lost_count_365d"),
+            )
+            .alias("win_rate_365d"),
+            days_since(col("last_win_ms"), cutoff).alias("days_since_last_win"),
+            col("won_count_365d").gt(lit(0.0)).alias("won_any_365d"),
+        ]),
+    )
 }

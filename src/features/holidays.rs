@@ -20,14 +20,13 @@ pub(super) fn add(frame: LazyFrame, inputs: &Inputs) -> PolarsResult<LazyFrame> 
 /// coming); regions it does not cover stay null, not 0.
 fn upcoming(holidays: &DataFrame, first: i32) -> LazyFrame {
     let day = col("day").cast(DataType::Int32);
-    let coming = day.clone().gt_eq(lit(first)).and(day.clone().lt(lit(first + 14)));
-    holidays
+    let coming = day
         .clone()
-        .lazy()
-        .group_by([col("region")])
-        .agg([day
-            .filter(coming)
-            .n_unique()
-            .cast(DataType::Float64)
-            .alias("holidays_next_14d")])
+        .gt_eq(lit(first))
+        .and(day.clone().lt(lit(first + 14)));
+    holidays.clone().lazy().group_by([col("region")]).agg([day
+        .filter(coming)
+        .n_unique()
+        .cast(DataType::Float64)
+        .alias("holidays_next_14d")])
 }

@@ -152,7 +152,12 @@ fn flag(frame: &DataFrame, name: &str) -> Expr {
     match frame.column(name).map(|c| c.dtype().clone()) {
         Ok(DataType::Boolean) => value,
         Ok(DataType::String) => {
-            let word = value.clone().str().to_lowercase().str().strip_chars(lit(NULL));
+            let word = value
+                .clone()
+                .str()
+                .to_lowercase()
+                .str()
+                .strip_chars(lit(NULL));
             let says_no = ["", "false", "no", "n", "0", "none"]
                 .into_iter()
                 .fold(lit(false), |any, no| any.or(word.clone().eq(lit(no))));
@@ -304,9 +309,17 @@ mod tests {
         let mut seen = std::collections::BTreeSet::new();
         for spec in CATALOGUE {
             assert!(seen.insert(spec.name), "{} is listed twice", spec.name);
-            assert!(frame.column(spec.name).is_ok(), "{} is not computed", spec.name);
+            assert!(
+                frame.column(spec.name).is_ok(),
+                "{} is not computed",
+                spec.name
+            );
         }
-        assert_eq!(CATALOGUE.len(), 46, "44 dimensions of DESIGN.md plus 2 order extras");
+        assert_eq!(
+            CATALOGUE.len(),
+            46,
+            "44 dimensions of DESIGN.md plus 2 order extras"
+        );
         let groups: std::collections::BTreeSet<&str> =
             CATALOGUE.iter().map(|spec| spec.group).collect();
         assert_eq!(groups.len(), 15, "{groups:?}");

@@ -63,11 +63,13 @@ fn per_account(inputs: &Inputs) -> Option<LazyFrame> {
             .alias("order_amount_365d"),
     ]);
 
-    Some(features.with_columns([
-        ratio(col("order_amount_90d"), col("prior_90d")).alias("order_amount_90d_vs_prior_90d"),
-        days_since(col("last_order_ms"), cutoff).alias("days_since_last_order"),
-        col("order_days_365d")
-            .gt(lit(0.0))
-            .alias("ordered_any_365d"),
-    ]))
+    Some(
+        features.with_columns([
+            ratio(col("order_amount_90d"), col("prior_90d")).alias("order_amount_90d_vs_prior_90d"),
+            days_since(col("last_order_ms"), cutoff).alias("days_since_last_order"),
+            col("order_days_365d")
+                .gt(lit(0.0))
+                .alias("ordered_any_365d"),
+        ]),
+    )
 }

@@ -40,7 +40,12 @@ pub(super) fn add(frame: LazyFrame, inputs: &Inputs) -> PolarsResult<LazyFrame> 
             .alias(name)
     };
     Ok(joined
-        .with_columns(COLUMNS.iter().map(|name| zero_where_known(name)).collect::<Vec<_>>())
+        .with_columns(
+            COLUMNS
+                .iter()
+                .map(|name| zero_where_known(name))
+                .collect::<Vec<_>>(),
+        )
         .drop(cols(["industry_key"])))
 }
 

@@ -59,9 +59,8 @@ pub(crate) fn ingested(frames: Vec<(SourceKind, DataFrame)>) -> Ingested {
 
 /// A minimal config; `extra` is appended TOML.
 pub(crate) fn config(extra: &str) -> Config {
-    let text = format!(
-        "[company]\nname = \"t\"\ntime_zone = \"UTC\"\nbase_currency = \"EUR\"\n{extra}"
-    );
+    let text =
+        format!("[company]\nname = \"t\"\ntime_zone = \"UTC\"\nbase_currency = \"EUR\"\n{extra}");
     toml::from_str(&text).unwrap()
 }
 

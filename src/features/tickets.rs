@@ -31,7 +31,10 @@ pub(super) fn add(frame: LazyFrame, inputs: &Inputs) -> PolarsResult<LazyFrame> 
 fn per_account(tickets: &DataFrame, cutoff: Cutoff) -> LazyFrame {
     let opened = col("opened_ms").cast(DataType::Int64);
     let closed = col("closed_ms").cast(DataType::Int64);
-    let open = closed.clone().is_null().or(closed.clone().gt_eq(lit(cutoff.millis)));
+    let open = closed
+        .clone()
+        .is_null()
+        .or(closed.clone().gt_eq(lit(cutoff.millis)));
     let closed_recently = within_ms("closed_ms", cutoff, 90, 0);
     let hours = (closed - opened.clone()).cast(DataType::Float64) / lit(MS_PER_HOUR);
 

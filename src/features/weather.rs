@@ -35,7 +35,10 @@ fn per_region(weather: &DataFrame, cutoff: Cutoff) -> PolarsResult<LazyFrame> {
         .filter(day.clone().lt(lit(cutoff.day())))
         .group_by([col("region")])
         .agg([
-            day.clone().filter(last_30.clone()).n_unique().alias("days_30d"),
+            day.clone()
+                .filter(last_30.clone())
+                .n_unique()
+                .alias("days_30d"),
             day.filter(last_30.clone().and(severe))
                 .n_unique()
                 .cast(DataType::Float64)

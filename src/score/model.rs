@@ -1080,6 +1080,36 @@ mod tests {
         assert_eq!(model.contributions(&[Some(1.0), Some(9.0)])[1], 0.0);
     }
 
+    /// A source that is not declared gives an all-null feature column; it
+    /// must leave every score and every other contribution as they were.
+    #[test]
+    fn all_null_feature_changes_no_score() {
+        let (fit, _) = logistic_law(2_000, 17);
+        let (calibration, _) = logistic_law(2_000, 18);
+        let with_gap = |set: &TrainingSet| TrainingSet {
+            feature_names: vec!["f0".into(), "absent".into(), "f1".into()],
+            rows: set.rows.iter().map(|r| vec![r[0], None, r[1]]).collect(),
+            labels: set.labels.clone(),
+        };
+        let plain = train(&fit, &calibration, &options()).unwrap();
+        let padded = train(&with_gap(&fit), &with_gap(&calibration), &options()).unwrap();
+
+        assert_eq!(plain.evaluation(), padded.evaluation());
+        for row in calibration.rows.iter().take(50) {
+            let padded_row = [row[0], Some(5.0), row[1]];
+            assert_eq!(plain.probability(row), padded.probability(&padded_row));
+            let contributions = padded.contributions(&padded_row);
+            assert_eq!(
+                contributions[1], 0.0,
+                "a value never seen in training adds nothing"
+            );
+            assert_eq!(
+                plain.contributions(row),
+                [contributions[0], contributions[2]]
+            );
+        }
+    }
+
     #[test]
     fn bad_shapes_and_options_are_rejected() {
         let (fit, _) = logistic_law(100, 16);
