@@ -49,7 +49,9 @@ mod tests {
         let complaints = df!(
             "complaint_id" => [None::<&str>; 5],
             "account_id" => ["a", "a", "a", "a", "b"],
-            "created_ms" => [ms_before(10), ms_before(100), ms_before(0), ms_before(5), ms_before(1)],
+            "created_ms" => [
+                ms_before(10), ms_before(100), ms_before(0), ms_before(5), ms_before(1),
+            ],
             "severe" => [Some(true), Some(true), Some(true), None, Some(false)],
             "category" => [None::<&str>; 5],
             "resolved_ms" => [
