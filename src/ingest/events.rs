@@ -302,6 +302,7 @@ fn event_count(row: &Row) -> Result<i64, Problem> {
 
 pub struct SocialSink<'a> {
     pub known: Option<&'a BTreeSet<String>>,
+    ids: FirstSeen<String>,
     account_id: Vec<Option<String>>,
     ts_ms: Vec<i64>,
     channel: Vec<Option<String>>,
@@ -313,6 +314,7 @@ impl<'a> SocialSink<'a> {
     pub fn new(known: Option<&'a BTreeSet<String>>) -> Self {
         SocialSink {
             known,
+            ids: FirstSeen::default(),
             account_id: Vec::new(),
             ts_ms: Vec::new(),
             channel: Vec::new(),
@@ -338,6 +340,9 @@ impl RowSink for SocialSink<'_> {
         known_account(row, self.known)?;
         let at = need_millis(row, "time")?;
         let sentiment = sentiment(row)?;
+        if let Some(id) = row.text("id") {
+            self.ids.check(id, row, "id", "interaction id")?;
+        }
 
         self.account_id.push(Some(account));
         self.ts_ms.push(at);
