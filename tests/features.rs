@@ -34,8 +34,9 @@ const GROUP_SIZES: [(&str, usize); 15] = [
     ("account", 2),
 ];
 
-/// Groups whose sources the online retail example does not declare.
-const UNDECLARED_GROUPS: [&str; 11] = [
+/// Groups without a value in the online retail example: their sources are
+/// not declared, or (commodities) its customers carry no industry.
+const GROUPS_WITHOUT_VALUES: [&str; 10] = [
     "deals",
     "contracts",
     "complaints",
@@ -45,7 +46,6 @@ const UNDECLARED_GROUPS: [&str; 11] = [
     "channel",
     "competitors",
     "policy",
-    "weather",
     "commodities",
 ];
 
@@ -120,11 +120,12 @@ fn online_retail_features_follow_the_catalogue_null_rules() {
 
     for spec in CATALOGUE
         .iter()
-        .filter(|s| UNDECLARED_GROUPS.contains(&s.group))
+        .filter(|s| GROUPS_WITHOUT_VALUES.contains(&s.group))
     {
         let present = columns[spec.name].iter().flatten().count();
         assert_eq!(present, 0, "{} has values without its source", spec.name);
     }
+    weather_is_known_for_france_only(&frame, &columns);
     for name in ["order_amount_90d", "order_days_365d", "order_amount_365d"] {
         let missing = columns[name].iter().filter(|v| v.is_none()).count();
         assert_eq!(
@@ -151,4 +152,30 @@ fn online_retail_features_follow_the_catalogue_null_rules() {
     let positive = |v: &&Option<f64>| v.is_some_and(|v| v >= 0.0);
     let counted = columns["order_days_365d"].iter().filter(positive).count();
     assert_eq!(counted, frame.height(), "order days are never negative");
+}
+
+/// The example's only weather is Orléans, standing for France (2009-2020).
+fn weather_is_known_for_france_only(frame: &DataFrame, columns: &BTreeMap<&str, Vec<Option<f64>>>) {
+    let regions = frame.column("region").unwrap().str().unwrap();
+    let severe = &columns["severe_weather_days_30d"];
+    let anomaly = &columns["temperature_anomaly_30d"];
+    let mut french = 0;
+    for (i, region) in regions.iter().enumerate() {
+        if region == Some("France") {
+            french += 1;
+            assert!(
+                severe[i].is_some_and(|d| (0.0..=30.0).contains(&d)),
+                "{:?}",
+                severe[i]
+            );
+            assert!(
+                anomaly[i].is_some_and(|t| t.abs() < 10.0),
+                "{:?}",
+                anomaly[i]
+            );
+        } else {
+            assert_eq!((severe[i], anomaly[i]), (None, None), "{region:?}");
+        }
+    }
+    assert!(french > 0, "no French customer before D");
 }
