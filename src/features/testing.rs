@@ -69,8 +69,23 @@ pub(crate) fn features(frames: Vec<(SourceKind, DataFrame)>) -> DataFrame {
     features_with(frames, "")
 }
 
+/// Like [`features`], with `extra` TOML in the config. Insists that the
+/// joins kept one row per account.
 pub(crate) fn features_with(frames: Vec<(SourceKind, DataFrame)>, extra: &str) -> DataFrame {
-    super::compute(&ingested(frames), &config(extra), cutoff()).unwrap()
+    let frame = super::compute(&ingested(frames), &config(extra), cutoff()).unwrap();
+    let ids: Vec<Option<&str>> = frame
+        .column("account_id")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        ids,
+        [Some("a"), Some("b"), Some("c"), Some("d")],
+        "one row per account"
+    );
+    frame
 }
 
 /// Feature `name` of account `account`.
