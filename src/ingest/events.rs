@@ -431,7 +431,7 @@ impl RowSink for VerificationSink {
         let id = need_text(row, "signal_id")?;
         let verified = need_millis(row, "verified")?;
         let outcome = need_text(row, "outcome")?;
-        self.ids.check(id.clone(), row, "signal_id", "verification of a signal")?;
+        self.ids.check(id.clone(), row, "signal_id", "signal id")?;
 
         self.signal_id.push(Some(id));
         self.verified_ms.push(verified);
