@@ -362,8 +362,8 @@ impl SourceConfig {
             return Ok(());
         }
         for field in contract.iter().filter(|f| f.required) {
-            let mapped = self.columns.contains_key(field.name)
-                || self.constants.contains_key(field.name);
+            let mapped =
+                self.columns.contains_key(field.name) || self.constants.contains_key(field.name);
             if !mapped && !self.derives(kind, field.name) {
                 return Err(format!(
                     "required field `{}` has no column mapping and no constant",
@@ -382,9 +382,11 @@ impl SourceConfig {
         let wide = kind == SourceKind::Commodities && self.wide.is_some();
         match field {
             "amount" => self.columns.contains_key("unit_price"),
-            "id" => kind != SourceKind::Contracts
-                && kind != SourceKind::Policies
-                && kind != SourceKind::Prospects,
+            "id" => {
+                kind != SourceKind::Contracts
+                    && kind != SourceKind::Policies
+                    && kind != SourceKind::Prospects
+            }
             "date" | "symbol" | "close" => wide,
             _ => false,
         }

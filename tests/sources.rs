@@ -93,19 +93,43 @@ fn some(values: &[&str]) -> Vec<Option<String>> {
 }
 
 fn i32s(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
-    frame.column(name).expect(name).i32().expect("i32").iter().collect()
+    frame
+        .column(name)
+        .expect(name)
+        .i32()
+        .expect("i32")
+        .iter()
+        .collect()
 }
 
 fn i64s(frame: &DataFrame, name: &str) -> Vec<Option<i64>> {
-    frame.column(name).expect(name).i64().expect("i64").iter().collect()
+    frame
+        .column(name)
+        .expect(name)
+        .i64()
+        .expect("i64")
+        .iter()
+        .collect()
 }
 
 fn f64s(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    frame.column(name).expect(name).f64().expect("f64").iter().collect()
+    frame
+        .column(name)
+        .expect(name)
+        .f64()
+        .expect("f64")
+        .iter()
+        .collect()
 }
 
 fn bools(frame: &DataFrame, name: &str) -> Vec<Option<bool>> {
-    frame.column(name).expect(name).bool().expect("bool").iter().collect()
+    frame
+        .column(name)
+        .expect(name)
+        .bool()
+        .expect("bool")
+        .iter()
+        .collect()
 }
 
 fn names(frame: &DataFrame) -> Vec<String> {
@@ -190,7 +214,11 @@ false = ["Lapsed"]
     assert_eq!(refused[1].1, "to");
     assert_eq!(refused[1].2, "end is before start");
     assert_eq!(refused[2].2, "amount is negative");
-    assert!(refused[3].2.contains("neither true nor false"), "{}", refused[3].2);
+    assert!(
+        refused[3].2.contains("neither true nor false"),
+        "{}",
+        refused[3].2
+    );
     assert_eq!(refused[4].1, "customer");
     assert_eq!(refused[4].2, "required value is missing");
 }
@@ -222,7 +250,10 @@ resolved = "closed"
         strs(complaints, "complaint_id"),
         [Some("C1".into()), Some("C2".into()), None]
     );
-    assert_eq!(bools(complaints, "severe"), [Some(true), Some(false), Some(false)]);
+    assert_eq!(
+        bools(complaints, "severe"),
+        [Some(true), Some(false), Some(false)]
+    );
     let jan_1_ms = JAN_1 as i64 * DAY_MS;
     assert_eq!(
         i64s(complaints, "created_ms"),
@@ -294,7 +325,14 @@ satisfaction = "csat"
     let tickets = frame(&ingested, SourceKind::Tickets);
     assert_eq!(
         names(tickets),
-        ["ticket_id", "account_id", "opened_ms", "closed_ms", "priority", "satisfaction"]
+        [
+            "ticket_id",
+            "account_id",
+            "opened_ms",
+            "closed_ms",
+            "priority",
+            "satisfaction"
+        ]
     );
     assert_eq!(strs(tickets, "ticket_id"), some(&["T1", "T4"]));
     assert_eq!(
@@ -304,8 +342,14 @@ satisfaction = "csat"
     assert_eq!(f64s(tickets, "satisfaction"), [Some(4.5), None]);
     assert_eq!(strs(tickets, "priority"), [Some("high".into()), None]);
     let refused = refused(&ingested, "tickets");
-    assert_eq!(refused[0], (3, "closed".into(), "closed is before opened".into()));
-    assert_eq!(refused[1], (4, "csat".into(), "satisfaction is negative".into()));
+    assert_eq!(
+        refused[0],
+        (3, "closed".into(), "closed is before opened".into())
+    );
+    assert_eq!(
+        refused[1],
+        (4, "csat".into(), "satisfaction is negative".into())
+    );
 }
 
 #[test]
@@ -335,7 +379,10 @@ demo_request = ["Book a demo"]
 
     assert_eq!(counts(&ingested, SourceKind::WebEvents), (7, 4, 3));
     let web = frame(&ingested, SourceKind::WebEvents);
-    assert_eq!(names(web), ["account_id", "ts_ms", "session", "kind", "count"]);
+    assert_eq!(
+        names(web),
+        ["account_id", "ts_ms", "session", "kind", "count"]
+    );
     assert_eq!(
         strs(web, "kind"),
         some(&["pricing_view", "demo_request", "webinar", "page_view"])
@@ -376,14 +423,24 @@ sentiment = "mood"
 
     assert_eq!(counts(&ingested, SourceKind::Social), (6, 3, 3));
     let social = frame(&ingested, SourceKind::Social);
-    assert_eq!(names(social), ["account_id", "ts_ms", "channel", "kind", "sentiment"]);
+    assert_eq!(
+        names(social),
+        ["account_id", "ts_ms", "channel", "kind", "sentiment"]
+    );
     assert_eq!(f64s(social, "sentiment"), [Some(1.0), Some(-0.5), None]);
-    assert_eq!(strs(social, "channel"), some(&["twitter", "twitter", "twitter"]));
+    assert_eq!(
+        strs(social, "channel"),
+        some(&["twitter", "twitter", "twitter"])
+    );
     assert_eq!(strs(social, "kind"), [None, None, None]);
     let refused = refused(&ingested, "social");
     assert_eq!(refused[0].2, "duplicate of line 2: same interaction id");
     assert_eq!(refused[1].2, "sentiment is outside -1 to 1");
-    assert!(refused[2].2.contains("values.sentiment"), "{}", refused[2].2);
+    assert!(
+        refused[2].2.contains("values.sentiment"),
+        "{}",
+        refused[2].2
+    );
 }
 
 #[test]
@@ -411,14 +468,24 @@ sold = "sold"
 
     assert_eq!(counts(&ingested, SourceKind::ChannelInventory), (4, 2, 2));
     let stock = frame(&ingested, SourceKind::ChannelInventory);
-    assert_eq!(names(stock), ["day", "partner", "region", "product", "on_hand", "sold"]);
+    assert_eq!(
+        names(stock),
+        ["day", "partner", "region", "product", "on_hand", "sold"]
+    );
     assert_eq!(i32s(stock, "day"), [Some(JAN_1), Some(JAN_1 + 1)]);
     assert_eq!(strs(stock, "region"), some(&["North West", "North West"]));
     assert_eq!(f64s(stock, "on_hand"), [Some(10.0), Some(8.0)]);
     let refused = refused(&ingested, "channel_inventory");
     assert_eq!(refused[0].0, 3);
-    assert!(refused[0].2.starts_with("duplicate of line 2"), "{}", refused[0].2);
-    assert_eq!(refused[1], (4, "stock".into(), "on_hand is negative".into()));
+    assert!(
+        refused[0].2.starts_with("duplicate of line 2"),
+        "{}",
+        refused[0].2
+    );
+    assert_eq!(
+        refused[1],
+        (4, "stock".into(), "on_hand is negative".into())
+    );
 }
 
 #[test]
@@ -449,15 +516,33 @@ currency = "cur"
     let prices = frame(&ingested, SourceKind::CompetitorPrices);
     assert_eq!(
         names(prices),
-        ["day", "competitor", "product", "region", "price_base", "is_own"]
+        [
+            "day",
+            "competitor",
+            "product",
+            "region",
+            "price_base",
+            "is_own"
+        ]
     );
     assert_eq!(bools(prices, "is_own"), [Some(true), Some(false)]);
     let base = f64s(prices, "price_base");
-    assert!((base[1].unwrap() - 88.0).abs() < 1e-9, "80 EUR at 1.10: {base:?}");
+    assert!(
+        (base[1].unwrap() - 88.0).abs() < 1e-9,
+        "80 EUR at 1.10: {base:?}"
+    );
     let refused = refused(&ingested, "competitor_prices");
-    assert!(refused[0].2.starts_with("duplicate of line 3"), "{}", refused[0].2);
+    assert!(
+        refused[0].2.starts_with("duplicate of line 3"),
+        "{}",
+        refused[0].2
+    );
     assert_eq!(refused[1].2, "price is negative");
-    assert!(refused[2].2.contains("no CHF exchange rate"), "{}", refused[2].2);
+    assert!(
+        refused[2].2.contains("no CHF exchange rate"),
+        "{}",
+        refused[2].2
+    );
 }
 
 #[test]
@@ -535,7 +620,11 @@ restriction = ["Ban"]
     assert_eq!(i32s(policies, "end_day"), [None, Some(JAN_1 + 365), None]);
     let refused = refused(&ingested, "policies");
     assert_eq!(refused[0].0, 5);
-    assert!(refused[0].2.contains("neither incentive nor restriction"), "{}", refused[0].2);
+    assert!(
+        refused[0].2.contains("neither incentive nor restriction"),
+        "{}",
+        refused[0].2
+    );
     assert_eq!(refused[1].2, "duplicate of line 2: same policy id");
     assert_eq!(refused[2].2, "ends is before effective");
 }
@@ -605,7 +694,10 @@ close = "Price"
         strs(prices, "symbol"),
         some(&["brent-daily", "brent-daily", "wti-daily"])
     );
-    assert_eq!(f64s(prices, "close"), [Some(25.57), Some(19.33), Some(-36.98)]);
+    assert_eq!(
+        f64s(prices, "close"),
+        [Some(25.57), Some(19.33), Some(-36.98)]
+    );
     assert_eq!(
         strs(prices, "industries"),
         some(&["airlines;shipping", "airlines;shipping", "airlines"])
@@ -631,8 +723,14 @@ wide = { date_column = "Date" }
 
     assert_eq!(counts(&ingested, SourceKind::Commodities), (4, 2, 2));
     let prices = frame(&ingested, SourceKind::Commodities);
-    assert_eq!(strs(prices, "symbol"), some(&["Copper", "Copper", "Wheat Index"]));
-    assert_eq!(f64s(prices, "close"), [Some(5500.5), Some(5600.0), Some(101.5)]);
+    assert_eq!(
+        strs(prices, "symbol"),
+        some(&["Copper", "Copper", "Wheat Index"])
+    );
+    assert_eq!(
+        f64s(prices, "close"),
+        [Some(5500.5), Some(5600.0), Some(101.5)]
+    );
     assert_eq!(i32s(prices, "day")[1], Some(17_198));
     let refused = refused(&ingested, "commodities");
     assert_eq!(refused[0].1, "Copper");
@@ -667,7 +765,10 @@ outcome = "result"
 
     assert_eq!(counts(&ingested, SourceKind::Prospects), (3, 1, 2));
     let found = frame(&ingested, SourceKind::Prospects);
-    assert_eq!(names(found), ["prospect_id", "name", "region", "industry", "size"]);
+    assert_eq!(
+        names(found),
+        ["prospect_id", "name", "region", "industry", "size"]
+    );
     assert_eq!(f64s(found, "size"), [Some(20.0)]);
     assert_eq!(counts(&ingested, SourceKind::Verifications), (2, 1, 1));
     let verified = frame(&ingested, SourceKind::Verifications);
@@ -716,20 +817,33 @@ time = "at"
 account = "company"
 kind = "page"
 "#;
-    let err = config_error(&format!("{web}[sources.web_events.values.kind]\nsignup = [\"x\"]\n"));
+    let err = config_error(&format!(
+        "{web}[sources.web_events.values.kind]\nsignup = [\"x\"]\n"
+    ));
     assert!(err.contains("unknown value `signup`"), "{err}");
     assert!(err.contains("page_view, pricing_view"), "{err}");
 
-    let err = config_error(&format!("{web}[sources.web_events.values.colour]\nred = [\"r\"]\n"));
+    let err = config_error(&format!(
+        "{web}[sources.web_events.values.colour]\nred = [\"r\"]\n"
+    ));
     assert!(err.contains("values names unknown field `colour`"), "{err}");
 
-    let err = config_error(&format!("{web}[sources.web_events.constants]\nsession = \"{{stem}}\"\n"));
+    let err = config_error(&format!(
+        "{web}[sources.web_events.constants]\nsession = \"{{stem}}\"\n"
+    ));
     assert!(err.contains("placeholder"), "{err}");
 
-    let err = config_error(&format!("{web}[sources.web_events.constants]\nkind = \"page_view\"\n"));
-    assert!(err.contains("both a column (`page`) and a constant"), "{err}");
+    let err = config_error(&format!(
+        "{web}[sources.web_events.constants]\nkind = \"page_view\"\n"
+    ));
+    assert!(
+        err.contains("both a column (`page`) and a constant"),
+        "{err}"
+    );
 
-    let err = config_error(&format!("{web}[sources.web_events.constants]\ncount = \"many\"\n"));
+    let err = config_error(&format!(
+        "{web}[sources.web_events.constants]\ncount = \"many\"\n"
+    ));
     assert!(err.contains("constant for `count` is not valid"), "{err}");
 }
 

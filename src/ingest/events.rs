@@ -295,7 +295,11 @@ fn event_count(row: &Row) -> Result<i64, Problem> {
     };
     if count < 0.0 || count.fract() != 0.0 {
         let reason = "count must be a whole number of events, 0 or more";
-        return Err(Problem::new(&row.column_of("count"), &count.to_string(), reason));
+        return Err(Problem::new(
+            &row.column_of("count"),
+            &count.to_string(),
+            reason,
+        ));
     }
     Ok(count as i64)
 }

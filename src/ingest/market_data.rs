@@ -80,7 +80,12 @@ impl RowSink for InventorySink<'_> {
         need_number(row, "sold")?;
         let on_hand = not_negative(row, "on_hand")?.unwrap_or_default();
         let sold = not_negative(row, "sold")?.unwrap_or_default();
-        let key = (day, key_part(&partner), key_part(&region), key_part(&product));
+        let key = (
+            day,
+            key_part(&partner),
+            key_part(&region),
+            key_part(&product),
+        );
         self.keys
             .check(key, row, "product", "partner, region, product and date")?;
 
@@ -145,7 +150,12 @@ impl RowSink for CompetitorPriceSink<'_> {
         need_number(row, "price")?;
         let price = not_negative(row, "price")?.unwrap_or_default();
         let price_base = self.money.to_base(row, price, day as i64 * MS_PER_DAY)?;
-        let key = (day, key_part(&competitor), key_part(&product), key_part(&region));
+        let key = (
+            day,
+            key_part(&competitor),
+            key_part(&product),
+            key_part(&region),
+        );
         self.keys
             .check(key, row, "price", "competitor, product, region and date")?;
 
@@ -348,8 +358,7 @@ impl CommoditySink {
             if column == date_column || column.is_empty() || row.is_null(text) {
                 continue;
             }
-            let close =
-                parse::number(text).map_err(|reason| Problem::new(column, text, reason))?;
+            let close = parse::number(text).map_err(|reason| Problem::new(column, text, reason))?;
             closes.push((column.clone(), close));
         }
         self.keys

@@ -67,13 +67,7 @@ pub struct FirstSeen<K: Ord> {
 
 impl<K: Ord> FirstSeen<K> {
     /// Records `key`, or says where the row it duplicates is.
-    pub fn check(
-        &mut self,
-        key: K,
-        row: &Row,
-        field: &str,
-        what: &str,
-    ) -> Result<(), Problem> {
+    pub fn check(&mut self, key: K, row: &Row, field: &str, what: &str) -> Result<(), Problem> {
         let file = row.file.display().to_string();
         if let Some((first_file, first_line)) = self.seen.get(&key) {
             let value = row.raw(&row.column_of(field)).unwrap_or("");

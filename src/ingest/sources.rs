@@ -550,14 +550,18 @@ impl OrderSink<'_> {
         use sha2::{Digest, Sha256};
 
         let mut digest = Sha256::new();
-        for text in row.headers.iter().map(String::as_str).chain(row.cells.iter()) {
+        for text in row
+            .headers
+            .iter()
+            .map(String::as_str)
+            .chain(row.cells.iter())
+        {
             digest.update(text.trim().as_bytes());
             digest.update([0x1f]);
         }
         let mut key = [0u8; 16];
         key.copy_from_slice(&digest.finalize()[..16]);
-        self.lines
-            .check(key, row, "id", "values in every column")
+        self.lines.check(key, row, "id", "values in every column")
     }
 }
 
