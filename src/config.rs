@@ -178,6 +178,11 @@ pub struct SourceConfig {
     pub id_case: IdCase,
     /// Field -> canonical value -> the raw spellings that mean it, for
     /// fields with a fixed vocabulary (kind, severity, stance, sentiment).
+    /// Spellings match without case. Canonical values: web_events.kind
+    /// page_view, pricing_view, demo_request, download; policies.stance
+    /// incentive, restriction; complaints.severity severe, not_severe;
+    /// weather.severe and contracts.renewed true, false; social.sentiment
+    /// a number from -1 to 1.
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Field -> one value for every row, for files without that column;

@@ -228,6 +228,12 @@ fn airline_tweets_become_social_interactions_with_sentiment() {
     );
 
     let social = ingested.frame(SourceKind::Social).expect("social");
+    let first = social.column("ts_ms").expect("ts_ms").i64().expect("i64").get(0);
+    assert_eq!(
+        first,
+        Some(1_424_806_552_000),
+        "2015-02-24 11:35:52 -0800 is 19:35:52 UTC"
+    );
     let sentiment = float_values(social, "sentiment");
     let with = |value: f64| sentiment.iter().filter(|s| **s == Some(value)).count();
     assert_eq!(with(-1.0), labels["negative"]);
