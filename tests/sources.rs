@@ -899,3 +899,42 @@ fn a_constant_satisfies_a_required_field() {
     let commodities = &config.sources[&SourceKind::Commodities];
     assert_eq!(commodities.constants["symbol"], "gold");
 }
+
+#[test]
+fn repeats_across_files_name_the_first_file_and_unknown_accounts_are_refused() {
+    let sources = r#"
+[sources.accounts]
+path = "accounts.csv"
+[sources.accounts.columns]
+id = "id"
+
+[sources.complaints]
+path = "complaints-*.csv"
+[sources.complaints.columns]
+id = "case"
+account = "customer"
+created = "opened"
+"#;
+    let accounts = "id\nA1\n";
+    let first = "case,customer,opened\nC1,A1,2024-01-01\n";
+    let second = "case,customer,opened\nC2,A9,2024-01-02\nC1,A1,2024-01-03\n";
+    let (ingested, tmp) = ingest_case(
+        sources,
+        &[
+            ("accounts.csv", accounts),
+            ("complaints-1.csv", first),
+            ("complaints-2.csv", second),
+        ],
+    );
+
+    assert_eq!(counts(&ingested, SourceKind::Complaints), (3, 1, 2));
+    let refused = refused(&ingested, "complaints");
+    assert_eq!(refused[0].0, 2);
+    assert_eq!(refused[0].2, "account is not in the accounts source");
+    let first_file = tmp.path().join("complaints-1.csv");
+    let expected = format!(
+        "duplicate of line 2 of {}: same complaint id",
+        first_file.display()
+    );
+    assert_eq!(refused[1], (3, "case".into(), expected));
+}
