@@ -365,20 +365,8 @@ fn check_reports_sources_without_publishing() {
         .unwrap_or_else(|| panic!("no counts for orders in:\n{}", checked.stdout))
         .split_whitespace()
         .collect();
-    assert_eq!(
-        orders_line,
-        [
-            "orders",
-            "files",
-            "1",
-            "read",
-            "7",
-            "accepted",
-            "5",
-            "quarantined",
-            "2"
-        ]
-    );
+    // source, files, read, accepted, quarantined, share
+    assert_eq!(orders_line[..7], ["orders", "1", "7", "5", "2", "28.6", "%"]);
 
     assert!(
         entry_names(tmp.path()).is_empty(),
