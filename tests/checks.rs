@@ -439,3 +439,57 @@ fn generate_with_zero_days_is_a_usage_error() {
     assert_contains(&stderr, "--days");
     assert!(!out.exists(), "generate wrote files");
 }
+
+/// `../shared/data` next to the crate, when it is there.
+fn shared_data() -> Option<PathBuf> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if data.is_dir() {
+        Some(data)
+    } else {
+        eprintln!("skipped: ../shared/data not found");
+        None
+    }
+}
+
+/// The example's source row in `check --json`, checked as of `as_of`.
+fn example_source(config: &str, data: &Path, as_of: &str, source: &str) -> Value {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/examples")
+        .join(config);
+    let checked = Radar::check(&config)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--as-of")
+        .arg(as_of)
+        .arg("--json")
+        .outcome();
+    assert_eq!(checked.code, EXIT_OK, "stderr:\n{}", checked.stderr);
+    let report: Value = serde_json::from_str(&checked.stdout).expect("a JSON report");
+    assert_eq!(report["status"], "ok");
+    let sources = report["sources"].as_array().expect("sources");
+    sources
+        .iter()
+        .find(|s| s["source"] == source)
+        .unwrap_or_else(|| panic!("no {source} in {sources:?}"))
+        .clone()
+}
+
+#[test]
+fn example_limits_pass_the_public_exports_as_they_come() {
+    let Some(data) = shared_data() else {
+        return;
+    };
+
+    let orders = example_source("online_retail.toml", &data, "2011-09-01", "orders");
+    assert_eq!(orders["rows_read"], 541_909);
+    assert_eq!(orders["rows_quarantined"], 135_080);
+    assert_eq!(orders["max_quarantined_share"], 0.30);
+    assert_eq!(orders["latest_event_day"], "2011-08-31");
+    assert_eq!(orders["lag_days"], 0);
+
+    let deals = example_source("maven_crm.toml", &data, "2017-10-01", "opportunities");
+    assert_eq!(deals["rows_read"], 8_800);
+    assert_eq!(deals["rows_quarantined"], 1_588);
+    assert_eq!(deals["max_quarantined_share"], 0.25);
+    assert_eq!(deals["latest_event_day"], "2017-09-30");
+}
