@@ -113,6 +113,7 @@ pub struct SourceReport {
     pub max_quarantined_share: f64,
     /// Whether the source's freshness is judged at all.
     pub freshness_tracked: bool,
+    #[serde(serialize_with = "optional_day")]
     pub latest_event_day: Option<NaiveDate>,
     /// Days from the latest event day to D-1; null when there is none.
     pub lag_days: Option<i64>,
@@ -126,11 +127,25 @@ pub struct SourceReport {
 /// The gate's verdict on one night's inputs.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    #[serde(serialize_with = "day")]
     pub as_of: NaiveDate,
     /// D-1: the latest day a daily feed can hold before D.
+    #[serde(serialize_with = "day")]
     pub expected_day: NaiveDate,
     pub status: Level,
     pub sources: Vec<SourceReport>,
+}
+
+/// Days are written `YYYY-MM-DD` in JSON.
+fn day<S: serde::Serializer>(day: &NaiveDate, to: S) -> Result<S::Ok, S::Error> {
+    to.collect_str(day)
+}
+
+fn optional_day<S: serde::Serializer>(day: &Option<NaiveDate>, to: S) -> Result<S::Ok, S::Error> {
+    match day {
+        Some(day) => to.collect_str(day),
+        None => to.serialize_none(),
+    }
 }
 
 /// The run stopped before publishing because the gate found errors.
@@ -516,12 +531,30 @@ mod tests {
     fn limits_out_of_range_name_their_key() {
         let orders = SourceKind::Orders;
         let cases = [
-            (checks(1.5, None, None), "sources.orders.checks.max_quarantined_share"),
-            (checks(-0.1, None, None), "sources.orders.checks.max_quarantined_share"),
-            (checks(f64::NAN, None, None), "sources.orders.checks.max_quarantined_share"),
-            (checks(0.5, Some(-1), None), "sources.orders.checks.freshness_warn_days"),
-            (checks(0.5, None, Some(-2)), "sources.orders.checks.freshness_error_days"),
-            (checks(0.5, Some(5), Some(2)), "sources.orders.checks.freshness_warn_days"),
+            (
+                checks(1.5, None, None),
+                "sources.orders.checks.max_quarantined_share",
+            ),
+            (
+                checks(-0.1, None, None),
+                "sources.orders.checks.max_quarantined_share",
+            ),
+            (
+                checks(f64::NAN, None, None),
+                "sources.orders.checks.max_quarantined_share",
+            ),
+            (
+                checks(0.5, Some(-1), None),
+                "sources.orders.checks.freshness_warn_days",
+            ),
+            (
+                checks(0.5, None, Some(-2)),
+                "sources.orders.checks.freshness_error_days",
+            ),
+            (
+                checks(0.5, Some(5), Some(2)),
+                "sources.orders.checks.freshness_warn_days",
+            ),
         ];
         for (limits, key) in cases {
             let message = validate_limits(orders, &limits).expect_err(key);
@@ -542,8 +575,7 @@ mod tests {
         // it is 23:59 on D-1 there.
         let on_d = cutoff.millis + 30 * 60_000;
         let last_minute = cutoff.millis - 60_000;
-        let frame = df!("ts_ms" => [last_minute - 86_400_000, last_minute, on_d])
-            .expect("a frame");
+        let frame = df!("ts_ms" => [last_minute - 86_400_000, last_minute, on_d]).expect("a frame");
         let mut ingested = empty_ingested();
         ingested.frames.insert(SourceKind::Orders, frame);
 

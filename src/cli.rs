@@ -81,7 +81,7 @@ pub enum Command {
         #[arg(long, default_value_t = 400)]
         accounts: usize,
         /// Days of history, 1 to 36500.
-        #[arg(long, default_value_t = 730, value_parser = clap::value_parser!(i64).range(1..=36_500))]
+        #[arg(long, default_value_t = 730, value_parser = history_days())]
         days: i64,
         #[arg(long, default_value_t = 7)]
         seed: u64,
@@ -93,6 +93,11 @@ pub enum Command {
     },
     /// List the feature catalogue.
     Features,
+}
+
+/// The span `generate` accepts; outside it is a usage error (exit 2).
+fn history_days() -> clap::builder::RangedI64ValueParser<i64> {
+    clap::value_parser!(i64).range(1..=36_500)
 }
 
 /// Runs the command and returns the process exit code.
@@ -231,7 +236,12 @@ fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
 
 /// Ingests every source and judges it as of D, like a run would before
 /// publishing.
-fn check(config: &Config, as_of: NaiveDate, data_dir: Option<&Path>, problems: usize) -> Result<Report> {
+fn check(
+    config: &Config,
+    as_of: NaiveDate,
+    data_dir: Option<&Path>,
+    problems: usize,
+) -> Result<Report> {
     let ingested = ingest::ingest(config, data_dir)?;
     Ok(check::assess(config, as_of, &ingested, problems))
 }

@@ -101,10 +101,7 @@ fn table_row(stdout: &str, source: &str) -> Vec<String> {
 }
 
 fn assert_contains(text: &str, expected: &str) {
-    assert!(
-        text.contains(expected),
-        "`{expected}` not in:\n{text}"
-    );
+    assert!(text.contains(expected), "`{expected}` not in:\n{text}");
 }
 
 #[test]
@@ -139,8 +136,14 @@ fn quarantine_share_over_the_limit_refuses_and_leaves_outputs_untouched() {
              above the limit of 1.0 %"
         ),
     );
-    assert_contains(&refused.stderr, "refused to publish 2026-01-01: orders: 40 of");
-    assert_eq!(table_row(&refused.stdout, "orders").last().unwrap(), "error");
+    assert_contains(
+        &refused.stderr,
+        "refused to publish 2026-01-01: orders: 40 of",
+    );
+    assert_eq!(
+        table_row(&refused.stdout, "orders").last().unwrap(),
+        "error"
+    );
 
     assert!(published_files(&out) == before, "published files changed");
     assert_eq!(entry_names(&out), entries_before);
@@ -255,7 +258,18 @@ fn header_only_orders_report_zero_rows_and_freshness_decides() {
         let row = table_row(&checked.stdout, "orders");
         assert_eq!(
             row,
-            ["orders", "2", "1", "1", "0", "0.0", "%", "2025-12-30", "1", status]
+            [
+                "orders",
+                "2",
+                "1",
+                "1",
+                "0",
+                "0.0",
+                "%",
+                "2025-12-30",
+                "1",
+                status
+            ]
         );
     }
 }
@@ -282,7 +296,10 @@ fn check_json_figures_are_exact() {
     let orders = &sources[0];
     let file = fixture("bad_order_rows").join("orders.csv");
     assert_eq!(orders["source"], "orders");
-    assert_eq!(orders["files"], serde_json::json!([file.display().to_string()]));
+    assert_eq!(
+        orders["files"],
+        serde_json::json!([file.display().to_string()])
+    );
     assert_eq!(orders["rows_read"], 7);
     assert_eq!(orders["rows_accepted"], 5);
     assert_eq!(orders["rows_quarantined"], 2);
@@ -309,19 +326,49 @@ fn check_json_figures_are_exact() {
 #[test]
 fn config_values_out_of_range_exit_2_naming_the_key() {
     let cases: [(&str, &str, &str, &str); 13] = [
-        ("fx_max_carry_days = -1", "", "", "company.fx_max_carry_days"),
-        ("", "[model]\ncutoff_step_days = 0", "", "model.cutoff_step_days"),
+        (
+            "fx_max_carry_days = -1",
+            "",
+            "",
+            "company.fx_max_carry_days",
+        ),
+        (
+            "",
+            "[model]\ncutoff_step_days = 0",
+            "",
+            "model.cutoff_step_days",
+        ),
         ("", "[model]\nl2 = 0.0", "", "model.l2"),
-        ("", "[signals]\nhigh_probability_min = 100.5", "", "signals.high_probability_min"),
-        ("", "[signals]\nchurn_risk_max = -1", "", "signals.churn_risk_max"),
+        (
+            "",
+            "[signals]\nhigh_probability_min = 100.5",
+            "",
+            "signals.high_probability_min",
+        ),
+        (
+            "",
+            "[signals]\nchurn_risk_max = -1",
+            "",
+            "signals.churn_risk_max",
+        ),
         (
             "",
             "[signals]\nhigh_probability_due_minutes = 0",
             "",
             "signals.high_probability_due_minutes",
         ),
-        ("", "[signals]\nchurn_risk_due_minutes = -60", "", "signals.churn_risk_due_minutes"),
-        ("", "[signals]\nwhite_space_due_minutes = 0", "", "signals.white_space_due_minutes"),
+        (
+            "",
+            "[signals]\nchurn_risk_due_minutes = -60",
+            "",
+            "signals.churn_risk_due_minutes",
+        ),
+        (
+            "",
+            "[signals]\nwhite_space_due_minutes = 0",
+            "",
+            "signals.white_space_due_minutes",
+        ),
         ("", "[white_space]\ncells = 0", "", "white_space.cells"),
         (
             "",
@@ -391,7 +438,10 @@ fn swap_failing_midway_puts_back_the_previous_partition() {
         .outcome();
     assert_eq!(failed.code, EXIT_INTERNAL, "stderr:\n{}", failed.stderr);
     assert_contains(&failed.stderr, "permission denied");
-    assert!(published_files(&out) == before, "a mix of two runs is published");
+    assert!(
+        published_files(&out) == before,
+        "a mix of two runs is published"
+    );
     assert!(!out.join(".staging").exists(), "staging was left behind");
 
     Radar::run_for(&config, &out, AS_OF, LATER).succeeds();
@@ -415,14 +465,22 @@ fn os_errors_are_named_once() {
     let checked = Radar::check(&missing).outcome();
     assert_eq!(checked.code, EXIT_CONTRACT, "stderr:\n{}", checked.stderr);
     assert_contains(&checked.stderr, &missing.display().to_string());
-    assert_eq!(checked.stderr.matches("No such file or directory").count(), 1);
+    assert_eq!(
+        checked.stderr.matches("No such file or directory").count(),
+        1
+    );
 
     let config = Case::default().write(&tmp.path().join("data"));
     let blocker = tmp.path().join("a-file");
     fs::write(&blocker, "not a folder").expect("the blocking file");
     let failed = Radar::run(&config, &blocker.join("out")).outcome();
     assert_eq!(failed.code, EXIT_INTERNAL, "stderr:\n{}", failed.stderr);
-    assert_eq!(failed.stderr.matches("Not a directory").count(), 1, "{}", failed.stderr);
+    assert_eq!(
+        failed.stderr.matches("Not a directory").count(),
+        1,
+        "{}",
+        failed.stderr
+    );
 }
 
 #[test]

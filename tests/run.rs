@@ -366,7 +366,10 @@ fn check_reports_sources_without_publishing() {
         .split_whitespace()
         .collect();
     // source, files, read, accepted, quarantined, share
-    assert_eq!(orders_line[..7], ["orders", "1", "7", "5", "2", "28.6", "%"]);
+    assert_eq!(
+        orders_line[..7],
+        ["orders", "1", "7", "5", "2", "28.6", "%"]
+    );
 
     assert!(
         entry_names(tmp.path()).is_empty(),
