@@ -518,6 +518,7 @@ pub fn validate_limits(kind: SourceKind, checks: &SourceChecks) -> Result<(), St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::parse::days_since_epoch;
 
     fn checks(share: f64, warn: Option<i64>, error: Option<i64>) -> SourceChecks {
         SourceChecks {
@@ -582,6 +583,41 @@ mod tests {
         let (time, _) = event_time(SourceKind::Orders);
         let latest = latest_event_day(&ingested, SourceKind::Orders, time, cutoff, zone);
         assert_eq!(latest, NaiveDate::from_ymd_opt(2025, 12, 31));
+    }
+
+    #[test]
+    fn each_kind_of_event_time_gives_the_latest_day_before_d() {
+        let zone = chrono_tz::UTC;
+        let d = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date");
+        let cutoff = Cutoff::new(d, zone);
+        let day = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).expect("a date");
+        let ms = |date: NaiveDate| days_since_epoch(date) as i64 * 86_400_000;
+
+        let mut ingested = empty_ingested();
+        // A deal closed on 12-20 is later than any creation; one closing
+        // on D itself is not seen.
+        let deals = df!(
+            "created_ms" => [ms(day(2025, 11, 2)), ms(day(2025, 12, 1))],
+            "closed_ms" => [Some(ms(day(2025, 12, 20))), Some(ms(d))],
+        )
+        .expect("a frame");
+        ingested.frames.insert(SourceKind::Opportunities, deals);
+        let weather = df!("day" => [days_since_epoch(day(2025, 12, 30)), days_since_epoch(d)])
+            .expect("a frame");
+        ingested.frames.insert(SourceKind::Weather, weather);
+        let market = df!("year" => [2023i32, 2024, 2026]).expect("a frame");
+        ingested.frames.insert(SourceKind::Market, market);
+        ingested
+            .fx
+            .insert("USD", days_since_epoch(day(2025, 12, 29)), 1.1);
+        ingested.fx.insert("USD", days_since_epoch(d), 1.2);
+
+        let latest = |kind| latest_event_day(&ingested, kind, event_time(kind).0, cutoff, zone);
+        assert_eq!(latest(SourceKind::Opportunities), Some(day(2025, 12, 20)));
+        assert_eq!(latest(SourceKind::Weather), Some(day(2025, 12, 30)));
+        assert_eq!(latest(SourceKind::Market), Some(day(2024, 12, 31)));
+        assert_eq!(latest(SourceKind::FxRates), Some(day(2025, 12, 29)));
+        assert_eq!(latest(SourceKind::Orders), None);
     }
 
     fn empty_ingested() -> Ingested {
