@@ -295,7 +295,7 @@ impl<'a> Publisher<'a> {
             Ok(()) => cause,
             Err(failed) => PublishError::RollbackFailed {
                 run_date: self.run_date,
-                rollback: failed.to_string(),
+                rollback: chain_text(&failed),
                 source: Box::new(cause),
             },
         }
@@ -322,6 +322,18 @@ enum Failure {
     RollBack,
     /// Leave everything for the next run to roll forward.
     KeepStaging,
+}
+
+/// An error and its causes on one line, for an error kept as text.
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
 }
 
 fn failpoint(name: &str) -> bool {
