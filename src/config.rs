@@ -231,10 +231,12 @@ pub struct SourceChecks {
     /// Largest share of rows read that may be quarantined (0 to 1).
     #[serde(default = "default_max_quarantined_share")]
     pub max_quarantined_share: f64,
-    /// Days the latest event may lag D before the check warns.
+    /// Days the latest event day before D may trail D-1 before the check
+    /// warns (0: yesterday's events must be there).
     #[serde(default)]
     pub freshness_warn_days: Option<i64>,
-    /// Days the latest event may lag D before the run refuses to publish.
+    /// Days the latest event day before D may trail D-1 before the run
+    /// refuses to publish.
     #[serde(default)]
     pub freshness_error_days: Option<i64>,
 }
