@@ -15,7 +15,7 @@ use crate::contract::{FieldType, SourceKind};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -236,10 +236,12 @@ pub struct SourceChecks {
     /// Largest share of rows read that may be quarantined (0 to 1).
     #[serde(default = "default_max_quarantined_share")]
     pub max_quarantined_share: f64,
-    /// Days the latest event may lag D before the check warns.
+    /// Days the latest event day before D may trail D-1 before the check
+    /// warns (0: yesterday's events must be there).
     #[serde(default)]
     pub freshness_warn_days: Option<i64>,
-    /// Days the latest event may lag D before the run refuses to publish.
+    /// Days the latest event day before D may trail D-1 before the run
+    /// refuses to publish.
     #[serde(default)]
     pub freshness_error_days: Option<i64>,
 }
@@ -333,13 +335,66 @@ impl Config {
             return Err(invalid("model.training_cutoffs must be at least 1".into()));
         }
 
+        self.check_ranges().map_err(invalid)?;
+
         for (kind, source) in &self.sources {
             source
                 .validate(*kind)
                 .map_err(|m| invalid(format!("source `{kind}`: {m}")))?;
+            crate::check::validate_limits(*kind, &source.checks).map_err(invalid)?;
         }
         Ok(())
     }
+
+    /// Company, model, signal and white-space settings within their
+    /// ranges; the message names the key that is not.
+    fn check_ranges(&self) -> Result<(), String> {
+        let company = &self.company;
+        at_least("company.fx_max_carry_days", company.fx_max_carry_days, 0)?;
+
+        let model = &self.model;
+        at_least("model.cutoff_step_days", model.cutoff_step_days, 1)?;
+        if !(model.l2 > 0.0 && model.l2.is_finite()) {
+            return Err(format!("model.l2 must be above 0, got {}", model.l2));
+        }
+
+        let signals = &self.signals;
+        score_threshold("signals.high_probability_min", signals.high_probability_min)?;
+        score_threshold("signals.churn_risk_max", signals.churn_risk_max)?;
+        for (key, minutes) in [
+            (
+                "signals.high_probability_due_minutes",
+                signals.high_probability_due_minutes,
+            ),
+            (
+                "signals.churn_risk_due_minutes",
+                signals.churn_risk_due_minutes,
+            ),
+            (
+                "signals.white_space_due_minutes",
+                signals.white_space_due_minutes,
+            ),
+        ] {
+            at_least(key, minutes, 1)?;
+        }
+
+        at_least("white_space.cells", self.white_space.cells as i64, 1)
+    }
+}
+
+fn at_least(key: &str, value: i64, least: i64) -> Result<(), String> {
+    if value < least {
+        return Err(format!("{key} must be at least {least}, got {value}"));
+    }
+    Ok(())
+}
+
+/// Scores run from 0 to 100, so a threshold outside that never fires.
+fn score_threshold(key: &str, value: f64) -> Result<(), String> {
+    if !(0.0..=100.0).contains(&value) {
+        return Err(format!("{key} must be between 0 and 100, got {value}"));
+    }
+    Ok(())
 }
 
 impl SourceConfig {
