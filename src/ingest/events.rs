@@ -295,7 +295,11 @@ fn event_count(row: &Row) -> Result<i64, Problem> {
     };
     if count < 0.0 || count.fract() != 0.0 {
         let reason = "count must be a whole number of events, 0 or more";
-        return Err(Problem::new(&row.column_of("count"), &count.to_string(), reason));
+        return Err(Problem::new(
+            &row.column_of("count"),
+            &count.to_string(),
+            reason,
+        ));
     }
     Ok(count as i64)
 }
@@ -431,7 +435,7 @@ impl RowSink for VerificationSink {
         let id = need_text(row, "signal_id")?;
         let verified = need_millis(row, "verified")?;
         let outcome = need_text(row, "outcome")?;
-        self.ids.check(id.clone(), row, "signal_id", "verification of a signal")?;
+        self.ids.check(id.clone(), row, "signal_id", "signal id")?;
 
         self.signal_id.push(Some(id));
         self.verified_ms.push(verified);
