@@ -39,6 +39,11 @@
 //! restriction; `social.sentiment` runs from -1 to 1; `commodities.industries`
 //! lists industries separated by `;`.
 
+mod csv_input;
+pub mod decimal;
+pub mod encoding;
+mod jsonl;
+mod parquet_input;
 pub mod parse;
 pub mod reader;
 mod sources;
