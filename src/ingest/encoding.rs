@@ -36,7 +36,7 @@ impl TextEncoding {
     pub fn name(self) -> &'static str {
         match self {
             TextEncoding::Utf8 => "UTF-8",
-            TextEncoding::Gb18030 => "GB18030",
+            TextEncoding::Gb18030 => "GBK/GB18030",
         }
     }
 
