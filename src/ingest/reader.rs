@@ -685,7 +685,7 @@ impl FileReader<'_> {
 
 fn missing_reason(kind: FieldType) -> &'static str {
     match kind {
-        FieldType::Id => "required identifier is blank or null",
+        FieldType::Id => "required identifier is missing (blank or null)",
         _ => "required value is missing",
     }
 }
