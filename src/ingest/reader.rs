@@ -16,6 +16,7 @@
 //! Mapped columns are found by exact name first, then case-insensitively
 //! (Snowflake exports upper-case names), or by position with `#n`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -423,15 +424,15 @@ struct FileReader<'a> {
 impl FileReader<'_> {
     /// Gunzips `.gz` files (all members of a multi-member stream); a stream
     /// cut short is a broken export.
-    fn decompress(&self, bytes: &[u8]) -> Result<Vec<u8>, IngestError> {
-        if !self.path.extension().is_some_and(|e| e == "gz") {
-            return Ok(bytes.to_vec());
+    fn decompress<'b>(&self, bytes: &'b [u8]) -> Result<Cow<'b, [u8]>, IngestError> {
+        if self.path.extension().is_none_or(|e| e != "gz") {
+            return Ok(Cow::Borrowed(bytes));
         }
         let mut plain = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut plain)
             .map_err(|e| self.broken(format!("cannot decompress (a truncated export?): {e}")))?;
-        Ok(plain)
+        Ok(Cow::Owned(plain))
     }
 
     fn records<'b>(&self, plain: &'b [u8]) -> Result<Records<'b>, IngestError> {
@@ -606,7 +607,7 @@ impl FileReader<'_> {
                 continue;
             }
             let parsed = match record.native(index) {
-                Some(native) => self.from_native(field.kind, native, text),
+                Some(native) => self.typed_value(field.kind, native, text),
                 None => self.parse_value(field.kind, text),
             };
             *slot = Some(parsed.map_err(|reason| Problem::new(&column, text, reason))?);
@@ -642,7 +643,7 @@ impl FileReader<'_> {
 
     /// A typed cell: dates and times are used as they are, naive times read
     /// in the source's zone; other field types parse the cell's text.
-    fn from_native(&self, kind: FieldType, native: Native, text: &str) -> Result<Value, String> {
+    fn typed_value(&self, kind: FieldType, native: Native, text: &str) -> Result<Value, String> {
         let local = |naive| {
             parse::local_to_utc(naive, self.zone)
                 .ok_or_else(|| format!("`{text}` does not exist in {}", self.zone))
