@@ -26,7 +26,7 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use super::csv_input::CsvRecords;
-use super::decimal::Decimal;
+use super::decimal::{self, Decimal};
 use super::encoding::{strip_bom, TextEncoding};
 use super::{jsonl, parquet_input, IngestError, Quarantine, SourceStats};
 use crate::config::{Format, IdCase, SourceConfig};
@@ -611,6 +611,49 @@ impl FileReader<'_> {
                 None => self.parse_value(field.kind, text),
             };
             *slot = Some(parsed.map_err(|reason| Problem::new(&column, text, reason))?);
+        }
+        self.check_written_currency(record, headers, fields, positions, values)
+    }
+
+    /// An amount written with a currency sign or word must agree with the
+    /// row's currency (its currency field, else the source's `currency`).
+    fn check_written_currency(
+        &self,
+        record: &Record,
+        headers: &[String],
+        fields: &[Field],
+        positions: &[Option<usize>],
+        values: &[Option<Value>],
+    ) -> Result<(), Problem> {
+        let currency_field = fields.iter().position(|f| f.kind == FieldType::Currency);
+        let row_currency = match currency_field.and_then(|i| values[i].as_ref()) {
+            Some(Value::Text(code)) => Some(code.clone()),
+            _ => self.config.currency.as_deref().map(str::to_ascii_uppercase),
+        };
+        let Some(row_currency) = row_currency else {
+            return Ok(());
+        };
+
+        for ((field, position), value) in fields.iter().zip(positions).zip(values) {
+            let (FieldType::Number, Some(index), Some(_)) = (field.kind, position, value) else {
+                continue;
+            };
+            let text = record.cells[*index].trim();
+            let Some(codes) = decimal::written_currencies(text) else {
+                continue;
+            };
+            if !codes.contains(&row_currency.as_str()) {
+                let mapped = self.config.column(field.name).unwrap_or(field.name);
+                let reason = format!(
+                    "amount is written in {} but the row's currency is {row_currency}",
+                    codes.join(" or ")
+                );
+                return Err(Problem::new(
+                    &column_label(headers, *index, mapped),
+                    text,
+                    reason,
+                ));
+            }
         }
         Ok(())
     }
