@@ -15,6 +15,9 @@
 //!
 //! Mapped columns are found by exact name first, then case-insensitively
 //! (Snowflake exports upper-case names), or by position with `#n`.
+//! Numbers are parsed exactly (see [`super::decimal`]) and reach the frames
+//! as f64 only when that f64 reads back as the same decimal; an amount
+//! written with a currency sign or word must match the row's currency.
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -422,10 +425,12 @@ struct FileReader<'a> {
 }
 
 impl FileReader<'_> {
-    /// Gunzips `.gz` files (all members of a multi-member stream); a stream
-    /// cut short is a broken export.
+    /// Gunzips `.gz` files and files that start with the gzip magic bytes
+    /// (all members of a multi-member stream); a stream cut short is a
+    /// broken export.
     fn decompress<'b>(&self, bytes: &'b [u8]) -> Result<Cow<'b, [u8]>, IngestError> {
-        if self.path.extension().is_none_or(|e| e != "gz") {
+        let named = self.path.extension().is_some_and(|e| e == "gz");
+        if !named && !bytes.starts_with(&[0x1f, 0x8b]) {
             return Ok(Cow::Borrowed(bytes));
         }
         let mut plain = Vec::new();
