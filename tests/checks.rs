@@ -318,7 +318,7 @@ fn check_json_figures_are_exact() {
             "line": 4,
             "column": "amount",
             "value": "12,5x",
-            "reason": "`12,5x` is not a number",
+            "reason": "`12,5x` is not a number (`,` is not a thousands separator here)",
         }])
     );
 }
