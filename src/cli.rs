@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::features::CATALOGUE;
-use crate::generate::{self, GenerateOptions};
+use crate::generate::{self, FileEncoding, GenerateOptions, DEFAULT_BAD_SHARE};
 use crate::ingest::{self, IngestError};
 use crate::publish::PublishError;
 use crate::run::{self, RunPlan, RunSummary};
@@ -53,7 +53,7 @@ pub enum Command {
         #[arg(long, default_value = "radar-demo")]
         out: PathBuf,
         #[arg(long, default_value_t = 400)]
-        accounts: usize,
+        accounts: u64,
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -67,7 +67,7 @@ pub enum Command {
     /// Write a generated data set and its config.
     Generate {
         #[arg(long, default_value_t = 400)]
-        accounts: usize,
+        accounts: u64,
         #[arg(long, default_value_t = 730)]
         days: i64,
         #[arg(long, default_value_t = 7)]
@@ -75,6 +75,13 @@ pub enum Command {
         /// The first day after the generated history.
         #[arg(long, default_value = "2026-01-01")]
         end: NaiveDate,
+        /// Share of event rows written malformed on purpose (0 to 0.5).
+        #[arg(long, default_value_t = DEFAULT_BAD_SHARE)]
+        bad_share: f64,
+        /// Encoding of the text-heavy files (accounts, prospects,
+        /// complaints, policies).
+        #[arg(long, value_enum, default_value_t = FileEncoding::Utf8)]
+        encoding: FileEncoding,
         #[arg(long)]
         out: PathBuf,
     },
@@ -129,6 +136,8 @@ fn dispatch(cli: Cli) -> Result<()> {
             days,
             seed,
             end,
+            bad_share,
+            encoding,
             out,
         } => {
             let options = GenerateOptions {
@@ -136,12 +145,18 @@ fn dispatch(cli: Cli) -> Result<()> {
                 days,
                 seed,
                 end,
+                bad_share,
+                encoding,
             };
             let summary = generate::generate(&options, &out)?;
-            for (file, rows) in &summary.files {
-                println!("{file}: {rows} rows");
+            for written in &summary.manifest.sources {
+                println!(
+                    "{}: {} rows ({} bad on purpose)",
+                    written.file, written.rows, written.bad_rows
+                );
             }
             println!("config: {}", summary.config_path.display());
+            println!("manifest: {}", summary.manifest_path.display());
             Ok(())
         }
         Command::Features => {
@@ -166,7 +181,7 @@ fn today(config: &Config, clock: &dyn Clock) -> NaiveDate {
 /// The demo's as-of date: fixed, so every demo run reads the same history.
 const DEMO_AS_OF: &str = "2026-01-01";
 
-fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
+fn demo(out: &Path, accounts: u64, seed: u64) -> Result<()> {
     let as_of: NaiveDate = DEMO_AS_OF.parse().expect("valid demo date");
     let data = out.join("data");
     let options = GenerateOptions {
@@ -174,13 +189,15 @@ fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
         days: 730,
         seed,
         end: as_of,
+        bad_share: DEFAULT_BAD_SHARE,
+        encoding: FileEncoding::Utf8,
     };
     let generated = generate::generate(&options, &data)
         .with_context(|| format!("generating demo data in {}", data.display()))?;
     println!(
         "generated demo data in {} ({} deliberately bad rows)",
         data.display(),
-        generated.bad_rows
+        generated.manifest.bad_rows()
     );
 
     let plan = RunPlan {
