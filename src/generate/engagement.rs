@@ -151,16 +151,14 @@ fn write_post(
     let mut account_id = account.id.as_str();
     let seconds = rng.random_range(0..86_400);
     let mut posted_at = local_stamp(account.region.zone, date, seconds);
-    let mut sentiment = format!("{sentiment:.2}");
+    let sentiment = format!("{sentiment:.2}");
     let bad = plan.flaws.strike(rng);
     if bad {
-        match rng.random_range(0..3) {
-            0 => account_id = "",
-            1 => {
-                let day = Flaws::impossible_date(rng, date);
-                posted_at = format!("{day}{}", &posted_at[10..]);
-            }
-            _ => sentiment = Flaws::bad_number(rng).to_string(),
+        if rng.random_bool(0.5) {
+            account_id = "";
+        } else {
+            let day = Flaws::impossible_date(rng, date);
+            posted_at = format!("{day}{}", &posted_at[10..]);
         }
     }
     table.row_marked(bad, &[&posted_at, account_id, channel, kind, &sentiment])
