@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::contract::SourceKind;
+use crate::contract::{FieldType, SourceKind};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -354,13 +354,19 @@ impl SourceConfig {
             }
         }
 
+        self.validate_constants(kind)?;
+        self.validate_values(kind)?;
+        self.validate_layouts(kind)?;
+
         if kind == SourceKind::FxRates && self.fx_layout.is_some() {
             return Ok(());
         }
         for field in contract.iter().filter(|f| f.required) {
-            if !self.columns.contains_key(field.name) && !self.derives(field.name) {
+            let mapped = self.columns.contains_key(field.name)
+                || self.constants.contains_key(field.name);
+            if !mapped && !self.derives(kind, field.name) {
                 return Err(format!(
-                    "required field `{}` has no column mapping",
+                    "required field `{}` has no column mapping and no constant",
                     field.name
                 ));
             }
@@ -372,17 +378,113 @@ impl SourceConfig {
     }
 
     /// Fields the source can compute without a column of their own.
-    fn derives(&self, field: &str) -> bool {
+    fn derives(&self, kind: SourceKind, field: &str) -> bool {
+        let wide = kind == SourceKind::Commodities && self.wide.is_some();
         match field {
             "amount" => self.columns.contains_key("unit_price"),
-            "id" => true,
+            "id" => kind != SourceKind::Contracts
+                && kind != SourceKind::Policies
+                && kind != SourceKind::Prospects,
+            "date" | "symbol" | "close" => wide,
             _ => false,
         }
+    }
+
+    /// Constants name contract fields the file has no column for, use no
+    /// placeholder but `{file_stem}`, and parse as their field's type.
+    fn validate_constants(&self, kind: SourceKind) -> Result<(), String> {
+        let contract = kind.contract();
+        for (name, text) in &self.constants {
+            let field = contract
+                .iter()
+                .find(|f| f.name == name)
+                .ok_or_else(|| unknown_field("constants", name, contract))?;
+            if let Some(column) = self.columns.get(name) {
+                return Err(format!(
+                    "field `{name}` has both a column (`{column}`) and a constant"
+                ));
+            }
+            let without = text.replace(crate::ingest::mapping::FILE_STEM, "");
+            if without.contains('{') || without.contains('}') {
+                return Err(format!(
+                    "constant for `{name}` uses a placeholder other than {{file_stem}}: `{text}`"
+                ));
+            }
+            if without.len() == text.len() {
+                crate::ingest::mapping::parse_constant(field.kind, text, self, chrono_tz::UTC)
+                    .map_err(|m| format!("constant for `{name}` is not valid: {m}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `values` name contract fields (or `severity`), and the canonical
+    /// values of fixed vocabularies are ones the pipeline knows.
+    fn validate_values(&self, kind: SourceKind) -> Result<(), String> {
+        let contract = kind.contract();
+        for (name, mapping) in &self.values {
+            let field = contract
+                .iter()
+                .find(|f| f.name == name)
+                .ok_or_else(|| unknown_field("values", name, contract))?;
+            if !matches!(field.kind, FieldType::Text | FieldType::Id) {
+                return Err(format!("values.{name}: only text fields take spellings"));
+            }
+            for canonical in mapping.keys() {
+                check_canonical(kind, name, canonical)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_layouts(&self, kind: SourceKind) -> Result<(), String> {
+        if self.wide.is_some() && kind != SourceKind::Commodities {
+            return Err("`wide` is only read for commodities".into());
+        }
+        if self.wide.is_some() {
+            let long = ["date", "symbol", "close"];
+            if let Some(field) = long.iter().find(|f| self.columns.contains_key(**f)) {
+                return Err(format!(
+                    "a `wide` file takes `{field}` from its layout; remove its column mapping"
+                ));
+            }
+        }
+        if self.own_name.is_some() && kind != SourceKind::CompetitorPrices {
+            return Err("`own_name` is only read for competitor_prices".into());
+        }
+        Ok(())
     }
 
     /// The column mapped to a canonical field, if any.
     pub fn column(&self, field: &str) -> Option<&str> {
         self.columns.get(field).map(String::as_str)
+    }
+}
+
+fn unknown_field(setting: &str, name: &str, contract: &[crate::contract::Field]) -> String {
+    let known: Vec<&str> = contract.iter().map(|f| f.name).collect();
+    format!(
+        "{setting} names unknown field `{name}` (fields: {})",
+        known.join(", ")
+    )
+}
+
+fn check_canonical(kind: SourceKind, field: &str, canonical: &str) -> Result<(), String> {
+    if kind == SourceKind::Social && field == "sentiment" {
+        let value = crate::ingest::parse::number(canonical).ok();
+        if value.is_some_and(|v| (-1.0..=1.0).contains(&v)) {
+            return Ok(());
+        }
+        return Err(format!(
+            "values.sentiment: `{canonical}` is not a number from -1 to 1"
+        ));
+    }
+    match crate::contract::vocabulary(kind, field) {
+        Some(known) if !known.contains(&canonical) => Err(format!(
+            "values.{field}: unknown value `{canonical}` (known: {})",
+            known.join(", ")
+        )),
+        _ => Ok(()),
     }
 }
 

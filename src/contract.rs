@@ -252,7 +252,8 @@ const CONTRACTS: &[Field] = &[
     opt("end", Date),
     opt("amount", Number),
     opt("currency", Currency),
-    opt("renewed", Bool),
+    // Text, so that `values` can map spellings such as a churn flag.
+    opt("renewed", Text),
 ];
 
 const COMPLAINTS: &[Field] = &[
@@ -346,3 +347,27 @@ const VERIFICATIONS: &[Field] = &[
     req("verified", Timestamp),
     req("outcome", Text),
 ];
+
+/// The web event kinds features count; other kinds are kept lower-cased.
+pub const WEB_EVENT_KINDS: [&str; 4] = ["page_view", "pricing_view", "demo_request", "download"];
+
+/// The stances a policy document can take.
+pub const POLICY_STANCES: [&str; 2] = ["incentive", "restriction"];
+
+/// Complaint severities that count as severe when the source maps none.
+pub const DEFAULT_SEVERE: [&str; 4] = ["high", "severe", "critical", "urgent"];
+
+/// The canonical values a `values` mapping may name for a field with a
+/// fixed vocabulary; `None` when any canonical text is allowed (numbers
+/// for sentiment are checked separately).
+pub fn vocabulary(kind: SourceKind, field: &str) -> Option<&'static [&'static str]> {
+    match (kind, field) {
+        (SourceKind::WebEvents, "kind") => Some(&WEB_EVENT_KINDS),
+        (SourceKind::Policies, "stance") => Some(&POLICY_STANCES),
+        (SourceKind::Complaints, "severity") => Some(&["severe", "not_severe"]),
+        (SourceKind::Weather, "severe") | (SourceKind::Contracts, "renewed") => {
+            Some(&["true", "false"])
+        }
+        _ => None,
+    }
+}

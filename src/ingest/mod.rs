@@ -39,8 +39,12 @@
 //! restriction; `social.sentiment` runs from -1 to 1; `commodities.industries`
 //! lists industries separated by `;`.
 
+mod events;
+pub mod mapping;
+mod market_data;
 pub mod parse;
 pub mod reader;
+mod rows;
 mod sources;
 
 use std::collections::BTreeMap;

@@ -53,6 +53,9 @@ pub struct Row<'a> {
     pub headers: &'a [String],
     pub cells: &'a csv::StringRecord,
     pub config: &'a SourceConfig,
+    /// The file the row comes from and the line it starts on.
+    pub file: &'a Path,
+    pub line: u64,
 }
 
 impl Row<'_> {
@@ -275,6 +278,8 @@ impl FileReader<'_> {
                         headers: &headers,
                         cells: &cells,
                         config: self.config,
+                        file: self.path,
+                        line,
                     };
                     sink.accept(&row)
                 });

@@ -7,15 +7,25 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use super::reader::{read_source, Problem, Row, RowSink};
+use super::events::{
+    ComplaintSink, ContractSink, ProspectSink, SocialSink, TicketSink, VerificationSink,
+    WebEventSink,
+};
+use super::mapping::read_mapped as read_source;
+use super::market_data::{
+    CommoditySink, CompetitorPriceSink, InventorySink, PolicySink, WeatherSink,
+};
+use super::reader::{Problem, Row, RowSink};
+use super::rows::FirstSeen;
 use super::{IngestError, Ingested, SourceStats};
 use crate::config::{Config, SourceConfig};
 use crate::contract::SourceKind;
 use crate::fx::FxTable;
 use crate::ingest::parse;
 
-/// FX first (money needs it), org next (regions need it).
-pub const READ_ORDER: [SourceKind; 8] = [
+/// FX first (money needs it), org next (regions need it), accounts before
+/// every source keyed by account.
+pub const READ_ORDER: [SourceKind; 20] = [
     SourceKind::FxRates,
     SourceKind::Regions,
     SourceKind::Org,
@@ -24,6 +34,18 @@ pub const READ_ORDER: [SourceKind; 8] = [
     SourceKind::Orders,
     SourceKind::Holidays,
     SourceKind::Market,
+    SourceKind::Contracts,
+    SourceKind::Complaints,
+    SourceKind::Tickets,
+    SourceKind::WebEvents,
+    SourceKind::Social,
+    SourceKind::ChannelInventory,
+    SourceKind::CompetitorPrices,
+    SourceKind::Policies,
+    SourceKind::Weather,
+    SourceKind::Commodities,
+    SourceKind::Prospects,
+    SourceKind::Verifications,
 ];
 
 pub fn read(
@@ -82,6 +104,7 @@ pub fn read(
             let mut sink = OrderSink {
                 money,
                 known,
+                lines: FirstSeen::default(),
                 rows: Default::default(),
             };
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
@@ -97,11 +120,66 @@ pub fn read(
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
             (stats, sink.frame(&ingested.regions))
         }
-        _ => {
-            return Err(IngestError::Frame {
-                source_kind: kind,
-                message: "this version does not read the source yet".into(),
-            })
+        SourceKind::Contracts => {
+            let mut sink = ContractSink::new(money, known);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::Complaints => {
+            let mut sink = ComplaintSink::new(known);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::Tickets => {
+            let mut sink = TicketSink::new(known);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::WebEvents => {
+            let mut sink = WebEventSink::new(known);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::Social => {
+            let mut sink = SocialSink::new(known);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::ChannelInventory => {
+            let mut sink = InventorySink::default();
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame(&ingested.regions))
+        }
+        SourceKind::CompetitorPrices => {
+            let own = source.own_name.as_deref().unwrap_or(&config.company.name);
+            let mut sink = CompetitorPriceSink::new(money, own);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame(&ingested.regions))
+        }
+        SourceKind::Policies => {
+            let mut sink = PolicySink::default();
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame(&ingested.regions))
+        }
+        SourceKind::Weather => {
+            let mut sink = WeatherSink::default();
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame(&ingested.regions))
+        }
+        SourceKind::Commodities => {
+            let mut sink = CommoditySink::new(&config.industry_symbols);
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
+        }
+        SourceKind::Prospects => {
+            let mut sink = ProspectSink::default();
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame(&ingested.regions))
+        }
+        SourceKind::Verifications => {
+            let mut sink = VerificationSink::default();
+            let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
+            (stats, sink.frame())
         }
     };
 
@@ -113,20 +191,20 @@ pub fn read(
     Ok(stats)
 }
 
-fn text_column(name: &str, values: Vec<Option<String>>) -> Column {
+pub(super) fn text_column(name: &str, values: Vec<Option<String>>) -> Column {
     Series::new(name.into(), values).into()
 }
 
 /// Conversion of a row's amount to the base currency.
 #[derive(Clone, Copy)]
-struct Money<'a> {
-    fx: &'a FxTable,
-    base: &'a str,
-    config: &'a Config,
+pub(super) struct Money<'a> {
+    pub(super) fx: &'a FxTable,
+    pub(super) base: &'a str,
+    pub(super) config: &'a Config,
 }
 
 impl Money<'_> {
-    fn to_base(&self, row: &Row, amount: f64, at_millis: i64) -> Result<f64, Problem> {
+    pub(super) fn to_base(&self, row: &Row, amount: f64, at_millis: i64) -> Result<f64, Problem> {
         let currency = row
             .text("currency")
             .or_else(|| row.config.currency.clone())
@@ -374,7 +452,7 @@ impl RowSink for OpportunitySink<'_> {
 
 /// With an accounts source declared, an event for an account it does not
 /// list would be scored nowhere: it is quarantined instead.
-fn known_account(row: &Row, known: Option<&BTreeSet<String>>) -> Result<(), Problem> {
+pub(super) fn known_account(row: &Row, known: Option<&BTreeSet<String>>) -> Result<(), Problem> {
     let (Some(known), Some(account)) = (known, row.text("account")) else {
         return Ok(());
     };
@@ -426,6 +504,7 @@ impl OpportunitySink<'_> {
 struct OrderSink<'a> {
     money: Money<'a>,
     known: Option<&'a BTreeSet<String>>,
+    lines: FirstSeen<[u8; 16]>,
     rows: OrderRows,
 }
 
@@ -447,6 +526,7 @@ impl RowSink for OrderSink<'_> {
         known_account(row, self.known)?;
         let amount = order_amount(row)?;
         let amount_base = self.money.to_base(row, amount, at)?;
+        self.exact_copy(row)?;
 
         self.rows.order_id.push(row.text("id"));
         self.rows.account_id.push(row.text("account"));
@@ -459,6 +539,25 @@ impl RowSink for OrderSink<'_> {
         self.rows.region.push(row.text("region"));
         self.rows.industry.push(row.text("industry"));
         Ok(())
+    }
+}
+
+impl OrderSink<'_> {
+    /// A line equal in every column to an earlier accepted line is the same
+    /// line exported twice. The key is a digest of the header and the
+    /// values, so files of a glob only match when their columns agree.
+    fn exact_copy(&mut self, row: &Row) -> Result<(), Problem> {
+        use sha2::{Digest, Sha256};
+
+        let mut digest = Sha256::new();
+        for text in row.headers.iter().map(String::as_str).chain(row.cells.iter()) {
+            digest.update(text.trim().as_bytes());
+            digest.update([0x1f]);
+        }
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest.finalize()[..16]);
+        self.lines
+            .check(key, row, "id", "values in every column")
     }
 }
 
