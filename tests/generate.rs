@@ -13,7 +13,7 @@ use std::process::Command;
 
 use radar::config::Config;
 use radar::contract::{FieldType, SourceKind};
-use radar::generate::{CONFIG_FILE, FULL_CONFIG_FILE, NOT_YET_INGESTED, TEXT_HEAVY};
+use radar::generate::{CONFIG_FILE, TEXT_HEAVY};
 use serde_json::Value;
 
 use common::*;
@@ -82,7 +82,7 @@ fn same_seed_gives_byte_identical_files() {
     generate(&other, 60, 200, 12, &[]);
 
     let first = contents(&first);
-    assert_eq!(first.len(), 20 + 3, "{:?}", first.keys());
+    assert_eq!(first.len(), 20 + 2, "{:?}", first.keys());
     assert_eq!(first, contents(&second));
     let other = contents(&other);
     assert_ne!(first["orders.csv"], other["orders.csv"]);
@@ -128,7 +128,7 @@ fn cell_is_valid(kind: FieldType, text: &str) -> bool {
 fn bad_rows_are_exactly_the_rows_with_an_invalid_cell() {
     let tmp = tempfile::tempdir().unwrap();
     let manifest = generate(tmp.path(), 150, 400, 3, &["--bad-share", "0.02"]);
-    let config = Config::load(&tmp.path().join(FULL_CONFIG_FILE)).expect("a valid config");
+    let config = Config::load(&tmp.path().join(CONFIG_FILE)).expect("a valid config");
     assert_eq!(config.sources.len(), 20);
 
     for (kind, source) in &config.sources {
@@ -164,14 +164,9 @@ fn every_planted_bad_row_is_quarantined_and_nothing_else() {
     Radar::run(&data.join(CONFIG_FILE), &out).succeeds();
 
     let inputs = read_table(&out, "run_inputs");
-    let declared = texts(&inputs, "source");
     let written = written(&manifest);
     for kind in SourceKind::ALL {
         let (_, rows, bad) = &written[kind.name()];
-        if NOT_YET_INGESTED.contains(&kind) {
-            assert!(!declared.contains(&Some(kind.name().to_string())), "{kind}");
-            continue;
-        }
         let (read, accepted, quarantined) = input_counts(&inputs, kind.name());
         assert_eq!(read, *rows, "{kind}: rows read = rows written");
         assert_eq!(read, accepted + quarantined, "{kind}");
@@ -255,7 +250,7 @@ fn gbk_files_hold_the_same_names_as_utf8_files() {
         }
     }
 
-    let config = Config::load(&gbk.join(FULL_CONFIG_FILE)).unwrap();
+    let config = Config::load(&gbk.join(CONFIG_FILE)).unwrap();
     for (kind, source) in &config.sources {
         let expected = if TEXT_HEAVY.contains(kind) {
             radar::config::Encoding::Gbk
@@ -267,27 +262,11 @@ fn gbk_files_hold_the_same_names_as_utf8_files() {
 }
 
 #[test]
-fn config_declares_what_ingest_reads_and_the_full_config_maps_every_source() {
+fn config_maps_every_source_to_the_columns_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let manifest = generate(tmp.path(), 40, 120, 2, &[]);
+    generate(tmp.path(), 40, 120, 2, &[]);
 
-    let config = Config::load(&tmp.path().join(CONFIG_FILE)).unwrap();
-    let declared: BTreeSet<SourceKind> = config.sources.keys().copied().collect();
-    let expected: BTreeSet<SourceKind> = SourceKind::ALL
-        .into_iter()
-        .filter(|k| !NOT_YET_INGESTED.contains(k))
-        .collect();
-    assert_eq!(declared, expected);
-    let pending: Vec<&str> = manifest["not_yet_ingested"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let names: Vec<&str> = NOT_YET_INGESTED.iter().map(|k| k.name()).collect();
-    assert_eq!(pending, names);
-
-    let full = Config::load(&tmp.path().join(FULL_CONFIG_FILE)).unwrap();
+    let full = Config::load(&tmp.path().join(CONFIG_FILE)).unwrap();
     assert_eq!(full.sources.len(), SourceKind::ALL.len());
     for (kind, source) in &full.sources {
         let mut reader = csv::Reader::from_path(tmp.path().join(&source.path)).unwrap();

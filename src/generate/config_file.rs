@@ -49,10 +49,10 @@ CN = "China"
 JP = "Japan"
 "#;
 
-/// Writes the config to `path`, declaring the sources `declare` keeps.
-pub fn write(plan: &Plan, path: &Path, declare: impl Fn(SourceKind) -> bool) -> Result<()> {
+/// Writes the config to `path`, declaring every source.
+pub fn write(plan: &Plan, path: &Path) -> Result<()> {
     let mut text = HEADER.to_string();
-    for kind in SourceKind::ALL.into_iter().filter(|k| declare(*k)) {
+    for kind in SourceKind::ALL {
         text.push('\n');
         text.push_str(&source(plan, kind));
     }

@@ -57,25 +57,6 @@ pub struct GenerateOptions {
 /// The share of rows made bad when nothing else is asked for.
 pub const DEFAULT_BAD_SHARE: f64 = 0.005;
 
-/// Sources the ingest of this version does not read yet. Their files are
-/// written and listed in the manifest, but `radar.toml` leaves them out (a
-/// run would not count their rows); `radar-all-sources.toml` maps all of
-/// them for the version that reads them.
-pub const NOT_YET_INGESTED: [SourceKind; 12] = [
-    SourceKind::Contracts,
-    SourceKind::Complaints,
-    SourceKind::Tickets,
-    SourceKind::WebEvents,
-    SourceKind::Social,
-    SourceKind::ChannelInventory,
-    SourceKind::CompetitorPrices,
-    SourceKind::Policies,
-    SourceKind::Weather,
-    SourceKind::Commodities,
-    SourceKind::Prospects,
-    SourceKind::Verifications,
-];
-
 /// Files whose text is mostly names and titles; written in the requested
 /// encoding, every other file in UTF-8.
 pub const TEXT_HEAVY: [SourceKind; 4] = [
@@ -86,7 +67,6 @@ pub const TEXT_HEAVY: [SourceKind; 4] = [
 ];
 
 pub const CONFIG_FILE: &str = "radar.toml";
-pub const FULL_CONFIG_FILE: &str = "radar-all-sources.toml";
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 /// What was written, as `manifest.json` records it.
@@ -100,8 +80,6 @@ pub struct Manifest {
     pub encoding: &'static str,
     /// Every source in the order written.
     pub sources: Vec<Written>,
-    /// Sources written but not declared in `radar.toml`.
-    pub not_yet_ingested: Vec<&'static str>,
     pub planted: Planted,
 }
 
@@ -170,10 +148,7 @@ pub fn generate(opts: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummar
     }
 
     let config_path = out_dir.join(CONFIG_FILE);
-    config_file::write(&plan, &config_path, |kind| !NOT_YET_INGESTED.contains(&kind))?;
-    if !NOT_YET_INGESTED.is_empty() {
-        config_file::write(&plan, &out_dir.join(FULL_CONFIG_FILE), |_| true)?;
-    }
+    config_file::write(&plan, &config_path)?;
 
     let manifest = plan.manifest(sources);
     let manifest_path = out_dir.join(MANIFEST_FILE);
@@ -275,7 +250,6 @@ impl Plan {
             bad_share: self.flaws.share,
             encoding: self.encoding.name(),
             sources,
-            not_yet_ingested: NOT_YET_INGESTED.iter().map(|k| k.name()).collect(),
             planted: Planted {
                 high_probability: planted(Plant::Rising),
                 churn_risk: planted(Plant::Leaving),
