@@ -22,7 +22,7 @@ use crate::contract::SourceKind;
 
 
 /// The behaviour planted in an account, which the scores should recover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Archetype {
     /// Wins a deal nearly every month; orders rise over the period.
     Hot,

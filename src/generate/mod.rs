@@ -25,6 +25,8 @@ mod reference;
 mod sales;
 mod service;
 mod table;
+#[cfg(test)]
+mod tests;
 mod world;
 
 use std::path::{Path, PathBuf};
