@@ -54,7 +54,9 @@ fn written(manifest: &Value) -> BTreeMap<String, (String, u64, u64)> {
 
 fn ids(manifest: &Value, key: &str) -> Vec<String> {
     let list = manifest["planted"][key].as_array().expect("a planted list");
-    list.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    list.iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Every file of a folder, by name, with its bytes.
@@ -105,7 +107,10 @@ fn manifest_counts_the_rows_of_every_file() {
         assert!(*rows > 0, "{source} is empty");
         assert!(bad <= rows, "{source}");
     }
-    assert_eq!(written["accounts"].1, 80, "80 accounts; a share of 0.005 adds no bad one");
+    assert_eq!(
+        written["accounts"].1, 80,
+        "80 accounts; a share of 0.005 adds no bad one"
+    );
     let bad: u64 = written.values().map(|w| w.2).sum();
     assert!(bad > 50, "only {bad} bad rows planted");
 }
@@ -204,18 +209,27 @@ fn planted_accounts_raise_their_signals_in_a_demo_sized_run() {
     assert_eq!(rising.len(), 3);
     assert_eq!(leaving.len(), 3);
     for id in &rising {
-        assert!(has("high_probability", id), "{id} should raise high_probability");
+        assert!(
+            has("high_probability", id),
+            "{id} should raise high_probability"
+        );
         assert!(!has("churn_risk", id), "{id} should not raise churn_risk");
     }
     for id in &leaving {
         assert!(has("churn_risk", id), "{id} should raise churn_risk");
-        assert!(!has("high_probability", id), "{id} should not raise high_probability");
+        assert!(
+            !has("high_probability", id),
+            "{id} should not raise high_probability"
+        );
     }
     for id in ids(&manifest, "no_churn_risk") {
         assert!(!has("churn_risk", &id), "{id} should not raise churn_risk");
     }
     for id in ids(&manifest, "no_signal") {
-        assert!(!has("churn_risk", &id) && !has("high_probability", &id), "{id}");
+        assert!(
+            !has("churn_risk", &id) && !has("high_probability", &id),
+            "{id}"
+        );
     }
 
     let cells = read_table(&out, "white_space");
@@ -272,10 +286,17 @@ fn config_maps_every_source_to_the_columns_written() {
         let mut reader = csv::Reader::from_path(tmp.path().join(&source.path)).unwrap();
         let header = reader.headers().unwrap().clone();
         for (field, column) in &source.columns {
-            assert!(header.iter().any(|h| h == column), "{kind}.{field} -> {column}");
+            assert!(
+                header.iter().any(|h| h == column),
+                "{kind}.{field} -> {column}"
+            );
         }
         for field in kind.contract().iter().filter(|f| f.required) {
-            assert!(source.column(field.name).is_some(), "{kind} leaves {} unmapped", field.name);
+            assert!(
+                source.column(field.name).is_some(),
+                "{kind} leaves {} unmapped",
+                field.name
+            );
         }
     }
     let prices = &full.sources[&SourceKind::CompetitorPrices];

@@ -20,7 +20,6 @@ use super::world::{
 use super::{Flaws, Plan, ACCOUNT_STREAM};
 use crate::contract::SourceKind;
 
-
 /// The behaviour planted in an account, which the scores should recover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Archetype {
@@ -182,9 +181,7 @@ impl Account {
         };
         let fades_out = match (plant, archetype) {
             (Some(Plant::Leaving), _) => Some(period.end - Duration::days(80)),
-            (_, Archetype::Fading) => {
-                Some(period.end - Duration::days(rng.random_range(45..=240)))
-            }
+            (_, Archetype::Fading) => Some(period.end - Duration::days(rng.random_range(45..=240))),
             _ => None,
         };
         let spread = (0.4 * normal(&mut rng)).exp();
@@ -356,7 +353,14 @@ fn bad_account(rng: &mut Draws, extra: u64, start: NaiveDate) -> Vec<String> {
         2 => created = Flaws::impossible_date(rng, start),
         _ => employees = Flaws::bad_number(rng).to_string(),
     }
-    let head = ["Unnamed Holdings", "retail", "Germany", "Altbrunn", "DE", "EUR"];
+    let head = [
+        "Unnamed Holdings",
+        "retail",
+        "Germany",
+        "Altbrunn",
+        "DE",
+        "EUR",
+    ];
     let mut row = vec![id];
     row.extend(head.iter().map(|cell| cell.to_string()));
     row.extend([created, "smb".to_string(), employees]);

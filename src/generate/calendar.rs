@@ -112,7 +112,10 @@ pub fn local_stamp(zone: chrono_tz::Tz, date: NaiveDate, seconds: i64) -> String
     let moment = zone
         .from_local_datetime(&naive)
         .earliest()
-        .or_else(|| zone.from_local_datetime(&(naive + Duration::hours(1))).earliest())
+        .or_else(|| {
+            zone.from_local_datetime(&(naive + Duration::hours(1)))
+                .earliest()
+        })
         .expect("an hour after a DST gap exists");
     moment.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }

@@ -377,4 +377,3 @@ fn checks(plan: &Plan, kind: SourceKind) -> String {
         kind.name()
     )
 }
-

@@ -25,7 +25,11 @@ const STOCKED: usize = 4;
 /// six weeks of their recent sales. Regions are named by ISO code here.
 pub fn write_channel_inventory(plan: &Plan) -> Result<Table> {
     let header = ["date", "partner", "region", "product", "on_hand", "sold"];
-    let mut table = plan.table(SourceKind::ChannelInventory, "channel_inventory.csv", &header)?;
+    let mut table = plan.table(
+        SourceKind::ChannelInventory,
+        "channel_inventory.csv",
+        &header,
+    )?;
 
     for (r, region) in REGIONS.iter().enumerate() {
         for (p, partner) in PARTNERS.iter().enumerate() {
@@ -76,7 +80,14 @@ impl Series<'_> {
                 }
             }
             let sold = sold.to_string();
-            let row = [&date_text, partner, self.region, self.product, &stock, &sold];
+            let row = [
+                &date_text,
+                partner,
+                self.region,
+                self.product,
+                &stock,
+                &sold,
+            ];
             table.row_marked(bad, &row)?;
         }
         Ok(())
@@ -95,7 +106,11 @@ pub fn write_competitor_prices(plan: &Plan) -> Result<Table> {
         "price",
         "currency",
     ];
-    let mut table = plan.table(SourceKind::CompetitorPrices, "competitor_prices.csv", &header)?;
+    let mut table = plan.table(
+        SourceKind::CompetitorPrices,
+        "competitor_prices.csv",
+        &header,
+    )?;
 
     let mut sellers = vec![(OWN_NAME, 1.0)];
     sellers.extend(COMPETITORS.iter().copied());
@@ -227,12 +242,25 @@ fn write_policy(
         published_text = Flaws::impossible_date(rng, published);
     }
     let effective = effective.to_string();
-    let row = [id, &published_text, region, industry, raw, &title, &effective, &ends];
+    let row = [
+        id,
+        &published_text,
+        region,
+        industry,
+        raw,
+        &title,
+        &effective,
+        &ends,
+    ];
     table.row_marked(bad, &row)
 }
 
 fn policy_title(stance: &str, industry: &str, china: bool) -> String {
-    let scope = if industry.is_empty() { "all industries" } else { industry };
+    let scope = if industry.is_empty() {
+        "all industries"
+    } else {
+        industry
+    };
     match (stance, china) {
         ("incentive", true) => format!("关于支持{}发展的若干措施", chinese_scope(industry)),
         (_, true) => format!("关于加强{}进口管理的通知", chinese_scope(industry)),
@@ -269,13 +297,7 @@ const CLIMATE: [(&str, f64, f64, f64); 9] = [
 /// Daily weather per region: a seasonal temperature with day-to-day noise,
 /// rain, and a severe-weather warning on the worst days.
 pub fn write_weather(plan: &Plan) -> Result<Table> {
-    let header = [
-        "date",
-        "region",
-        "temp_c",
-        "precip_mm",
-        "severe_warning",
-    ];
+    let header = ["date", "region", "temp_c", "precip_mm", "severe_warning"];
     let mut table = plan.table(SourceKind::Weather, "weather.csv", &header)?;
 
     for (r, (region, mean, swing, rainy)) in CLIMATE.iter().enumerate() {

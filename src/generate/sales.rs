@@ -311,7 +311,9 @@ pub fn write_contracts(plan: &Plan) -> Result<super::Table> {
                 (true, false) => "no",
             };
             let id = format!("CT-{:06}-{count:02}", account.number);
-            write_contract(&mut table, &mut rng, plan, &account, start, end, renewed, &id)?;
+            write_contract(
+                &mut table, &mut rng, plan, &account, start, end, renewed, &id,
+            )?;
             if !renews {
                 break;
             }
@@ -391,4 +393,3 @@ pub fn format_money(minor: i64, currency: &Currency) -> String {
 pub fn to_minor(amount: f64, currency: &Currency) -> i64 {
     (amount * 10f64.powi(currency.minor_digits as i32)).round() as i64
 }
-

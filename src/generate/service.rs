@@ -88,7 +88,14 @@ fn write_complaint(
             created_at = format!("{day}{}", &created_at[10..]);
         }
     }
-    let row = [id, account_id, &created_at, severity, category, &resolved_at];
+    let row = [
+        id,
+        account_id,
+        &created_at,
+        severity,
+        category,
+        &resolved_at,
+    ];
     table.row_marked(bad, &row)
 }
 
@@ -163,6 +170,13 @@ fn write_ticket(
             _ => satisfaction = Flaws::bad_number(rng).to_string(),
         }
     }
-    let row = [id, account_id, &opened_at, &closed_at, priority, &satisfaction];
+    let row = [
+        id,
+        account_id,
+        &opened_at,
+        &closed_at,
+        priority,
+        &satisfaction,
+    ];
     table.row_marked(bad, &row)
 }

@@ -99,7 +99,12 @@ fn hot_accounts_look_at_prices_and_fading_ones_complain() {
     let dir = demo(&opts);
     let accounts = archetypes(&opts);
     let recent = |text: &str| moment(text).date_naive() >= end() - Duration::days(60);
-    let count = |archetype: Archetype| accounts.values().filter(|a| a.archetype == archetype).count();
+    let count = |archetype: Archetype| {
+        accounts
+            .values()
+            .filter(|a| a.archetype == archetype)
+            .count()
+    };
 
     let web = Rows::read(dir.path(), "web_events.csv");
     let mut pricing: BTreeMap<Archetype, f64> = BTreeMap::new();
@@ -148,8 +153,14 @@ fn planted_leaving_accounts_go_quiet_with_open_tickets() {
     let orders = Rows::read(dir.path(), "orders.csv");
     let quiet_since = (end() - Duration::days(80)).to_string();
     for record in &orders.records {
-        if leaving.iter().any(|id| id == &record[orders.column("account_id")]) {
-            assert!(record[orders.column("ordered_at")][..10] < *quiet_since, "{record:?}");
+        if leaving
+            .iter()
+            .any(|id| id == &record[orders.column("account_id")])
+        {
+            assert!(
+                record[orders.column("ordered_at")][..10] < *quiet_since,
+                "{record:?}"
+            );
         }
     }
 
@@ -174,7 +185,9 @@ fn times_carry_the_offset_of_the_account_region() {
     let mut offsets: BTreeMap<&str, std::collections::BTreeSet<i32>> = BTreeMap::new();
     for record in &tickets.records {
         let region = accounts[&record[tickets.column("account_id")]].region.code;
-        let offset = moment(&record[tickets.column("opened_at")]).offset().local_minus_utc();
+        let offset = moment(&record[tickets.column("opened_at")])
+            .offset()
+            .local_minus_utc();
         offsets.entry(region).or_default().insert(offset / 3600);
     }
     assert_eq!(offsets["CN"], [8].into());
@@ -209,7 +222,10 @@ fn fx_rates_cover_every_business_day_near_their_level() {
         let code = &record[rates.column("currency")];
         let rate: f64 = record[rates.column("rate")].parse().unwrap();
         let level = QUOTED.iter().find(|c| c.code == code).unwrap().eur_per_unit;
-        assert!((0.75..1.33).contains(&(rate / level)), "{code} {rate} on {date}");
+        assert!(
+            (0.75..1.33).contains(&(rate / level)),
+            "{code} {rate} on {date}"
+        );
         *days.entry(date).or_default() += 1;
     }
     let period = Period::new(opts.days, opts.end).unwrap();

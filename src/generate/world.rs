@@ -4,7 +4,6 @@
 
 use chrono_tz::Tz;
 
-
 #[derive(Debug)]
 pub struct Currency {
     pub code: &'static str,
@@ -325,7 +324,6 @@ pub const fn product(name: &'static str, list_price_eur: f64, units: u32, weight
         weight,
     }
 }
-
 
 /// Words of Chinese company names: a trade name, then the industry's word,
 /// then the legal form. Every character is in GBK.
