@@ -39,9 +39,14 @@
 //! restriction; `social.sentiment` runs from -1 to 1; `commodities.industries`
 //! lists industries separated by `;`.
 
+mod csv_input;
+pub mod decimal;
+pub mod encoding;
 mod events;
+mod jsonl;
 pub mod mapping;
 mod market_data;
+mod parquet_input;
 pub mod parse;
 pub mod reader;
 mod rows;

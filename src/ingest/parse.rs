@@ -3,62 +3,40 @@
 //! Each parser returns a reason a person can act on when the text is not a
 //! valid value; ingest turns that reason into a quarantine row.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 
-/// Formats tried when a source declares none.
-pub const DEFAULT_DATE_FORMATS: &[&str] = &["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"];
+use super::decimal::{self, Decimal};
+
+/// Formats tried when a source declares none. `%.f` also accepts a time
+/// without fractional seconds.
+pub const DEFAULT_DATE_FORMATS: &[&str] = &[
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f%:z",
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d",
+];
 
 const MS_PER_DAY: i64 = 86_400_000;
 
-/// A decimal number. Accepts thousands separators in groups of three,
-/// a leading currency sign and negatives written in parentheses.
+/// A decimal number: thousands separators, currency signs and words,
+/// negatives in parentheses and full-width digits are accepted (see
+/// [`decimal`]); the value must reach f64 exactly or it is refused.
 pub fn number(text: &str) -> Result<f64, String> {
-    let (negative, body) = strip_parentheses(text.trim());
-    let body = body.trim_start_matches(['$', '€', '£', '¥']).trim();
-
-    let plain = without_thousands(body).ok_or_else(|| format!("`{text}` is not a number"))?;
-    let value: f64 = plain
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number"))?;
-    if !value.is_finite() {
-        return Err(format!("`{text}` is not a finite number"));
-    }
-
-    Ok(if negative { -value } else { value })
+    number_with(text, false)
 }
 
-fn strip_parentheses(text: &str) -> (bool, &str) {
-    match text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
-        Some(inner) => (true, inner),
-        None => (false, text),
-    }
+/// A number from a source that may write a decimal comma (`1.234,56`).
+pub fn number_with(text: &str, decimal_comma: bool) -> Result<f64, String> {
+    decimal(text, decimal_comma)?
+        .to_f64_exact()
+        .map_err(|reason| format!("`{}`: {reason}", text.trim()))
 }
 
-/// Removes `,` thousands separators, refusing commas anywhere else (such as
-/// a decimal comma, which would silently change the value by 1000 times).
-fn without_thousands(text: &str) -> Option<String> {
-    if !text.contains(',') {
-        return Some(text.to_string());
-    }
-
-    let (integer, fraction) = match text.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (text, None),
-    };
-    let digits = integer.trim_start_matches(['-', '+']);
-    let mut groups = digits.split(',');
-    let first = groups.next()?;
-    if first.is_empty() || first.len() > 3 || groups.clone().any(|g| g.len() != 3) {
-        return None;
-    }
-
-    let mut plain = integer.replace(',', "");
-    if let Some(fraction) = fraction {
-        plain.push('.');
-        plain.push_str(fraction);
-    }
-    Some(plain)
+/// The exact decimal value of an amount, before any conversion to f64.
+pub fn decimal(text: &str, decimal_comma: bool) -> Result<Decimal, String> {
+    decimal::parse_amount(text, decimal_comma)
 }
 
 /// A calendar year, written as `2011` or as a date in that year.
@@ -96,36 +74,50 @@ pub fn currency(text: &str) -> Result<String, String> {
 
 /// A point in time as milliseconds since the Unix epoch, UTC.
 ///
-/// Values with an offset keep it. Naive values are read in `zone`: in the
-/// repeated hour of a DST change the earlier instant is taken, and a time
-/// that falls into the skipped hour moves forward by the gap (the clock
-/// time people would have seen).
+/// Values with an offset (RFC 3339, or a declared format with `%z`/`%:z`)
+/// keep it. Naive values are read in `zone` by [`local_to_utc`].
 pub fn timestamp(text: &str, formats: &[String], zone: Tz) -> Result<i64, String> {
     let text = text.trim();
-    if let Ok(with_offset) = DateTime::parse_from_rfc3339(text) {
-        return Ok(with_offset.timestamp_millis());
+    if let Some(moment) = with_offset(text, formats) {
+        return Ok(moment.timestamp_millis());
     }
 
     let naive = naive_datetime(text, formats)?;
     local_to_utc(naive, zone).ok_or_else(|| format!("`{text}` does not exist in {zone}"))
 }
 
-/// A calendar day as days since 1970-01-01.
+/// A calendar day as days since 1970-01-01. A value with an offset gives
+/// the day as written, not the UTC day.
 pub fn date(text: &str, formats: &[String]) -> Result<i32, String> {
-    let naive = naive_datetime(text.trim(), formats)?;
+    let text = text.trim();
+    if let Some(moment) = with_offset(text, formats) {
+        return Ok(days_since_epoch(moment.naive_local().date()));
+    }
+    let naive = naive_datetime(text, formats)?;
     Ok(days_since_epoch(naive.date()))
 }
 
-fn naive_datetime(text: &str, formats: &[String]) -> Result<NaiveDateTime, String> {
-    let defaults: Vec<String>;
-    let formats = if formats.is_empty() {
-        defaults = DEFAULT_DATE_FORMATS.iter().map(|f| f.to_string()).collect();
-        &defaults
+fn declared_or_default(formats: &[String]) -> Vec<String> {
+    if formats.is_empty() {
+        DEFAULT_DATE_FORMATS.iter().map(|f| f.to_string()).collect()
     } else {
-        formats
-    };
+        formats.to_vec()
+    }
+}
 
-    for format in formats {
+fn with_offset(text: &str, formats: &[String]) -> Option<DateTime<chrono::FixedOffset>> {
+    if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
+        return Some(moment);
+    }
+    declared_or_default(formats)
+        .iter()
+        .filter(|f| f.contains("%z") || f.contains("%:z") || f.contains("%#z"))
+        .find_map(|f| DateTime::parse_from_str(text, f).ok())
+}
+
+fn naive_datetime(text: &str, formats: &[String]) -> Result<NaiveDateTime, String> {
+    let formats = declared_or_default(formats);
+    for format in &formats {
         if let Ok(moment) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(moment);
         }
@@ -139,15 +131,23 @@ fn naive_datetime(text: &str, formats: &[String]) -> Result<NaiveDateTime, Strin
     ))
 }
 
+/// A naive local time in `zone` as UTC epoch milliseconds.
+///
+/// The rule for daylight-saving changes: in the repeated hour (clocks go
+/// back) the earlier instant is taken; a time inside the skipped hour
+/// (clocks go forward) is read with the offset in force just before the
+/// jump, so 02:30 on a night that jumps from 02:00 to 03:00 becomes 03:30.
 pub fn local_to_utc(naive: NaiveDateTime, zone: Tz) -> Option<i64> {
     match zone.from_local_datetime(&naive) {
         LocalResult::Single(moment) => Some(moment.timestamp_millis()),
         LocalResult::Ambiguous(first, _) => Some(first.timestamp_millis()),
         LocalResult::None => {
-            let later = naive + chrono::Duration::hours(1);
-            zone.from_local_datetime(&later)
-                .earliest()
-                .map(|m| m.timestamp_millis())
+            let before = [1, 2, 3, 24]
+                .iter()
+                .map(|hours| naive - Duration::hours(*hours))
+                .find_map(|earlier| zone.offset_from_local_datetime(&earlier).single())?;
+            let offset_ms = i64::from(before.fix().local_minus_utc()) * 1000;
+            Some(naive.and_utc().timestamp_millis() - offset_ms)
         }
     }
 }
@@ -172,6 +172,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn offsets_in_declared_formats_and_far_future_days() {
+        let formats = vec!["%d/%m/%Y %H:%M %z".to_string(), "%d/%m/%Y".to_string()];
+        let utc = chrono_tz::UTC;
+        let ms = timestamp("01/07/2011 10:00 +0200", &formats, utc).unwrap();
+        assert_eq!(ms, 1_309_507_200_000);
+        assert_eq!(
+            timestamp("01/07/2011", &formats, utc).unwrap(),
+            1_309_478_400_000
+        );
+        assert_eq!(date("9999-12-31", &[]).unwrap(), 2_932_896);
+        let end = timestamp("9999-12-31 23:59:59", &[], utc).unwrap();
+        assert_eq!(end, 253_402_300_799_000);
+        let fraction = timestamp("2011-07-01 10:00:00.250", &[], utc).unwrap();
+        assert_eq!(fraction, 1_309_514_400_250);
+        let zulu = timestamp("2011-07-01 10:00:00Z", &[], utc).unwrap();
+        assert_eq!(zulu, 1_309_514_400_000);
+    }
+
+    #[test]
     fn numbers_with_separators_signs_and_parentheses() {
         assert_eq!(number("1,234.50").unwrap(), 1234.5);
         assert_eq!(number("$1,234").unwrap(), 1234.0);
@@ -184,6 +203,9 @@ mod tests {
         );
         assert!(number("1,23,456").is_err());
         assert!(number("NaN").is_err());
+        assert_eq!(number_with("1.234,5", true).unwrap(), 1234.5);
+        assert!(number("12345678901234567").is_err());
+        assert_eq!(number("9007199254740992").unwrap(), 9_007_199_254_740_992.0);
     }
 
     #[test]

@@ -4,15 +4,31 @@
 //! A row whose cells do not satisfy the contract is not dropped: it becomes
 //! a quarantine entry naming the file, line, column, value and reason, so
 //! that rows read always equal rows accepted plus rows quarantined.
+//!
+//! Formats: CSV (any declared encoding, `.gz` or not), JSON lines (the
+//! line number of each object) and Parquet (the 1-based row number). All
+//! three become the same [`Record`]s and pass the same contract checks.
+//! A file that cannot be read as a whole (0 bytes, a gzip stream cut short,
+//! an unterminated quote, a JSON line cut short at the end) is a broken
+//! export: the source fails with an error naming the file. A file with a
+//! header and no rows is a day without data: 0 rows, no error.
+//!
+//! Mapped columns are found by exact name first, then case-insensitively
+//! (Snowflake exports upper-case names), or by position with `#n`.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use super::{IngestError, Quarantine, SourceStats};
-use crate::config::SourceConfig;
+use super::csv_input::CsvRecords;
+use super::decimal::Decimal;
+use super::encoding::{strip_bom, TextEncoding};
+use super::{jsonl, parquet_input, IngestError, Quarantine, SourceStats};
+use crate::config::{Format, IdCase, SourceConfig};
 use crate::contract::{Field, FieldType, SourceKind};
 use crate::ingest::parse;
 
@@ -27,8 +43,20 @@ pub enum Value {
     Bool(bool),
 }
 
+/// A value a format carries already typed (Parquet dates and times), used
+/// instead of reparsing its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Native {
+    /// An instant, UTC epoch milliseconds.
+    Instant(i64),
+    /// A wall-clock time without zone, read in the source's zone.
+    Naive(NaiveDateTime),
+    /// A calendar day, days since 1970-01-01.
+    Day(i32),
+}
+
 /// Why a row was refused, and where in the row.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub column: String,
     pub value: String,
@@ -45,6 +73,49 @@ impl Problem {
     }
 }
 
+/// A problem found before a row could be split into cells, with its line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub line: u64,
+    pub problem: Problem,
+}
+
+/// One record of a file before the contract checks: the text of every
+/// column, which cells are null (formats with a real null), and the typed
+/// values a format carries. Empty `nulls`/`natives` mean none.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub line: u64,
+    pub cells: csv::StringRecord,
+    pub nulls: Vec<bool>,
+    pub natives: Vec<Option<Native>>,
+}
+
+impl Record {
+    pub fn text(line: u64, cells: csv::StringRecord) -> Record {
+        Record {
+            line,
+            cells,
+            nulls: Vec::new(),
+            natives: Vec::new(),
+        }
+    }
+
+    fn is_null(&self, index: usize) -> bool {
+        self.nulls.get(index).copied().unwrap_or(false)
+    }
+
+    fn native(&self, index: usize) -> Option<Native> {
+        self.natives.get(index).copied().flatten()
+    }
+}
+
+/// The whole content of a file whose format is read at once.
+pub struct FileTable {
+    pub headers: Vec<String>,
+    pub records: Vec<Result<Record, Located>>,
+}
+
 /// One parsed row: canonical fields by contract position, plus the raw text
 /// of every column of the file for source-specific rules.
 pub struct Row<'a> {
@@ -53,6 +124,8 @@ pub struct Row<'a> {
     pub headers: &'a [String],
     pub cells: &'a csv::StringRecord,
     pub config: &'a SourceConfig,
+    /// For each contract field, the file column it is read from.
+    pub positions: &'a [Option<usize>],
     /// The file the row comes from and the line it starts on.
     pub file: &'a Path,
     pub line: u64,
@@ -71,11 +144,22 @@ impl Row<'_> {
         }
     }
 
+    /// A number field as f64, the precision the frames carry: the digits
+    /// were checked to convert exactly when the row was read.
     pub fn number(&self, field: &str) -> Option<f64> {
         match self.get(field) {
             Some(Value::Number(value)) => Some(*value),
             _ => None,
         }
+    }
+
+    /// A number field as the exact decimal the file wrote, for rules that
+    /// must not go through f64 (such as summing money exactly).
+    pub fn decimal(&self, field: &str) -> Option<Decimal> {
+        self.number(field)?;
+        let index = self.fields.iter().position(|f| f.name == field)?;
+        let column = self.positions.get(index).copied().flatten()?;
+        parse::decimal(self.cells.get(column)?, self.config.decimal_comma).ok()
     }
 
     pub fn millis(&self, field: &str) -> Option<i64> {
@@ -106,15 +190,23 @@ impl Row<'_> {
         }
     }
 
-    /// The raw text of a file column, if the file has it.
+    /// The raw text of a file column, if the file has it: by exact name,
+    /// else case-insensitively, or `#n` for the n-th column.
     pub fn raw(&self, column: &str) -> Option<&str> {
-        let index = self.headers.iter().position(|h| h == column)?;
+        let index = find_column(self.headers, column).ok().flatten()?;
         self.cells.get(index).map(str::trim)
     }
 
-    /// The file column a canonical field is read from, for problem reports.
+    /// The file column a canonical field is read from, for problem reports:
+    /// the header as the file writes it, with `#n` for position mappings.
     pub fn column_of(&self, field: &str) -> String {
-        self.config.column(field).unwrap_or(field).to_string()
+        let mapped = self.config.column(field).unwrap_or(field);
+        let index = self.fields.iter().position(|f| f.name == field);
+        let position = index.and_then(|i| self.positions.get(i).copied().flatten());
+        match position {
+            Some(at) => column_label(self.headers, at, mapped),
+            None => mapped.to_string(),
+        }
     }
 
     pub fn is_null(&self, text: &str) -> bool {
@@ -143,24 +235,49 @@ pub fn read_source(
         .map(|z| z.parse().unwrap_or(company_zone));
     let mut stats = SourceStats::new(kind);
     let mut hasher = Sha256::new();
+    let mut found = BTreeSet::new();
 
     for path in &files {
         let bytes = read_bytes(kind, path)?;
         hasher.update(&bytes);
 
-        let text = decode(kind, path, &bytes)?;
         let file = FileReader {
             kind,
             config,
             path,
             zone: zone.unwrap_or(company_zone),
         };
-        file.read_rows(&text, sink, &mut stats, quarantine)?;
+        let plain = file.decompress(&bytes)?;
+        file.read_rows(strip_bom(&plain), sink, &mut stats, quarantine, &mut found)?;
         stats.files.push(path.display().to_string());
     }
+    optional_columns_seen(kind, config, &files, &found)?;
 
     stats.content_hash = format!("{:x}", hasher.finalize());
     Ok(stats)
+}
+
+/// An optional column may be missing from some files of a glob, but one
+/// that no file has is a mapping mistake, not schema drift.
+fn optional_columns_seen(
+    kind: SourceKind,
+    config: &SourceConfig,
+    files: &[PathBuf],
+    found: &BTreeSet<&'static str>,
+) -> Result<(), IngestError> {
+    let missing = kind
+        .contract()
+        .iter()
+        .filter(|f| !f.required && !found.contains(f.name))
+        .find_map(|f| config.column(f.name).map(|column| (f.name, column)));
+    let (Some((field, column)), Some(last)) = (missing, files.last()) else {
+        return Ok(());
+    };
+    Err(IngestError::Contract {
+        source_kind: kind,
+        file: last.clone(),
+        message: format!("column `{column}` (mapped to `{field}`) is in none of the files"),
+    })
 }
 
 fn matched_files(
@@ -207,30 +324,86 @@ fn read_bytes(kind: SourceKind, path: &Path) -> Result<Vec<u8>, IngestError> {
     Ok(bytes)
 }
 
-/// Gunzips `.gz` files and strips a UTF-8 byte order mark.
-fn decode(kind: SourceKind, path: &Path, bytes: &[u8]) -> Result<Vec<u8>, IngestError> {
-    let broken = |message: String| IngestError::File {
-        source_kind: kind,
-        file: path.to_path_buf(),
-        message,
+/// The column a mapping names: `#n` is the n-th column (1-based); a name
+/// matches exactly, else case-insensitively. Ok(None) when absent; an
+/// error when the name is ambiguous or the position is out of range.
+pub fn find_column(headers: &[String], mapped: &str) -> Result<Option<usize>, String> {
+    if let Some(position) = column_position(mapped) {
+        if position == 0 || position > headers.len() {
+            return Err(format!(
+                "column {mapped} is out of range: the file has {} columns",
+                headers.len()
+            ));
+        }
+        return Ok(Some(position - 1));
+    }
+
+    let exact: Vec<usize> = (0..headers.len())
+        .filter(|i| headers[*i] == mapped)
+        .collect();
+    let matches = if exact.is_empty() {
+        (0..headers.len())
+            .filter(|i| headers[*i].to_lowercase() == mapped.to_lowercase())
+            .collect()
+    } else {
+        exact
     };
 
-    let mut plain = Vec::new();
-    if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(bytes)
-            .read_to_end(&mut plain)
-            .map_err(|e| broken(format!("cannot decompress: {e}")))?;
+    match matches.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(*one)),
+        [first, second, ..] => Err(format!(
+            "column `{mapped}` is ambiguous: the header has `{}` (column {}) and `{}` \
+             (column {}); map the field by position instead, e.g. \"#{}\"",
+            headers[*first],
+            first + 1,
+            headers[*second],
+            second + 1,
+            first + 1
+        )),
+    }
+}
+
+/// `#3` -> Some(3).
+fn column_position(mapped: &str) -> Option<usize> {
+    mapped.strip_prefix('#')?.parse().ok()
+}
+
+fn column_label(headers: &[String], at: usize, mapped: &str) -> String {
+    let header = headers.get(at).map_or("", String::as_str);
+    if column_position(mapped).is_some() {
+        format!("{header} ({mapped})").trim_start().to_string()
     } else {
-        plain = bytes.to_vec();
+        header.to_string()
+    }
+}
+
+/// Where a file's records come from.
+enum Records<'a> {
+    Csv(CsvRecords<'a>),
+    Table(Vec<String>, std::vec::IntoIter<Result<Record, Located>>),
+}
+
+impl Records<'_> {
+    fn headers(&self) -> &[String] {
+        match self {
+            Records::Csv(csv) => csv.headers(),
+            Records::Table(headers, _) => headers,
+        }
     }
 
-    if plain.starts_with(b"\xEF\xBB\xBF") {
-        plain.drain(..3);
+    fn next_record(&mut self) -> Result<Option<Result<Record, Located>>, String> {
+        match self {
+            Records::Csv(csv) => csv.next_record(),
+            Records::Table(_, records) => Ok(records.next()),
+        }
     }
-    if plain.is_empty() {
-        return Err(broken("file has no header line, a broken export".into()));
+
+    /// A JSON lines file without one valid object: no columns to map,
+    /// every line is quarantined (or there are none: no data that day).
+    fn is_keyless_table(&self) -> bool {
+        matches!(self, Records::Table(headers, _) if headers.is_empty())
     }
-    Ok(plain)
 }
 
 struct FileReader<'a> {
@@ -241,156 +414,218 @@ struct FileReader<'a> {
 }
 
 impl FileReader<'_> {
+    /// Gunzips `.gz` files (all members of a multi-member stream); a stream
+    /// cut short is a broken export.
+    fn decompress(&self, bytes: &[u8]) -> Result<Vec<u8>, IngestError> {
+        if !self.path.extension().is_some_and(|e| e == "gz") {
+            return Ok(bytes.to_vec());
+        }
+        let mut plain = Vec::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut plain)
+            .map_err(|e| self.broken(format!("cannot decompress (a truncated export?): {e}")))?;
+        Ok(plain)
+    }
+
+    fn records<'b>(&self, plain: &'b [u8]) -> Result<Records<'b>, IngestError> {
+        if plain.is_empty() {
+            let message = "file has no header line, a broken export".to_string();
+            return Err(self.broken(message));
+        }
+
+        match self.config.format {
+            Format::Csv => {
+                let encoding = TextEncoding::for_file(self.config.encoding, plain);
+                let csv = CsvRecords::open(plain, self.config.delimiter, encoding)
+                    .map_err(|m| self.broken(m))?;
+                Ok(Records::Csv(csv))
+            }
+            Format::Jsonl => {
+                let table = jsonl::read(plain).map_err(|m| self.broken(m))?;
+                Ok(Records::Table(table.headers, table.records.into_iter()))
+            }
+            Format::Parquet => {
+                let table = parquet_input::read(plain).map_err(|m| self.broken(m))?;
+                Ok(Records::Table(table.headers, table.records.into_iter()))
+            }
+        }
+    }
+
     fn read_rows(
         &self,
-        text: &[u8],
+        plain: &[u8],
         sink: &mut dyn RowSink,
         stats: &mut SourceStats,
         quarantine: &mut Vec<Quarantine>,
+        found: &mut BTreeSet<&'static str>,
     ) -> Result<(), IngestError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(self.config.delimiter as u8)
-            .flexible(true)
-            .from_reader(text);
-
-        let headers = self.headers(&mut reader)?;
+        let mut records = self.records(plain)?;
+        let headers = records.headers().to_vec();
         let fields = self.kind.contract();
-        let positions = self.mapped_positions(fields, &headers)?;
+        let keyless = records.is_keyless_table();
+        let positions = if keyless {
+            vec![None; fields.len()]
+        } else {
+            self.mapped_positions(fields, &headers, found)?
+        };
 
-        let mut raw = csv::ByteRecord::new();
         let mut values: Vec<Option<Value>> = vec![None; fields.len()];
-        loop {
-            let more = reader
-                .read_byte_record(&mut raw)
-                .map_err(|e| self.broken(e))?;
-            if !more {
-                break;
-            }
+        while let Some(record) = records.next_record().map_err(|m| self.broken(m))? {
             stats.rows_read += 1;
-            let line = raw.position().map_or(0, |p| p.line());
-
-            let outcome = self
-                .parse_row(&raw, &headers, fields, &positions, &mut values)
-                .and_then(|cells| {
-                    let row = Row {
-                        fields,
-                        values: &values,
-                        headers: &headers,
-                        cells: &cells,
-                        config: self.config,
-                        file: self.path,
-                        line,
-                    };
-                    sink.accept(&row)
-                });
+            let record = record.and_then(|record| match keyless {
+                true => Err(Located {
+                    line: record.line,
+                    problem: Problem::new("", "{}", "object has no keys"),
+                }),
+                false => Ok(record),
+            });
+            let outcome = record.and_then(|record| {
+                let line = record.line;
+                self.check_row(&record, &headers, fields, &positions, &mut values)
+                    .and_then(|()| {
+                        sink.accept(&Row {
+                            fields,
+                            values: &values,
+                            headers: &headers,
+                            cells: &record.cells,
+                            config: self.config,
+                            positions: &positions,
+                            file: self.path,
+                            line,
+                        })
+                    })
+                    .map_err(|problem| Located { line, problem })
+            });
 
             match outcome {
                 Ok(()) => stats.rows_accepted += 1,
-                Err(problem) => {
+                Err(located) => {
                     stats.rows_quarantined += 1;
-                    quarantine.push(self.quarantined(line, problem));
+                    quarantine.push(self.quarantined(located));
                 }
             }
         }
         Ok(())
     }
 
-    fn headers(&self, reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>, IngestError> {
-        let headers = reader.byte_headers().map_err(|e| self.broken(e))?.clone();
-        let headers: Vec<String> = headers
-            .iter()
-            .map(|h| String::from_utf8_lossy(h).trim().to_string())
-            .collect();
-
-        let mut seen = std::collections::BTreeSet::new();
-        for header in headers.iter().filter(|h| !h.is_empty()) {
-            if !seen.insert(header.as_str()) {
-                return Err(self.contract(format!("header names column `{header}` twice")));
-            }
-        }
-        Ok(headers)
-    }
-
     /// For each contract field, the index of its mapped column in this file.
+    /// A required field's column must be in every file; an optional one may
+    /// be missing from some daily files (a column added later), and the
+    /// fields found are noted in `found`. Duplicate header names are refused
+    /// unless no mapping by name could reach them (the source maps fields
+    /// by position instead).
     fn mapped_positions(
         &self,
         fields: &[Field],
         headers: &[String],
+        found: &mut BTreeSet<&'static str>,
     ) -> Result<Vec<Option<usize>>, IngestError> {
+        self.refuse_duplicate_headers(headers)?;
+
         let mut positions = Vec::with_capacity(fields.len());
         for field in fields {
             let Some(column) = self.config.column(field.name) else {
                 positions.push(None);
                 continue;
             };
-            let index = headers.iter().position(|h| h == column).ok_or_else(|| {
-                self.contract(format!(
+            let index = find_column(headers, column).map_err(|m| self.contract(m))?;
+            if index.is_none() && field.required {
+                return Err(self.contract(format!(
                     "column `{column}` (mapped to `{}`) not found; file has: {}",
                     field.name,
                     headers.join(", ")
-                ))
-            })?;
-            positions.push(Some(index));
+                )));
+            }
+            if index.is_some() {
+                found.insert(field.name);
+            }
+            positions.push(index);
         }
         Ok(positions)
     }
 
-    fn parse_row(
+    fn refuse_duplicate_headers(&self, headers: &[String]) -> Result<(), IngestError> {
+        let by_position = self
+            .config
+            .columns
+            .values()
+            .any(|c| column_position(c).is_some());
+
+        for (index, header) in headers.iter().enumerate() {
+            let Some(earlier) = headers[..index].iter().position(|h| h == header) else {
+                continue;
+            };
+            if header.is_empty() {
+                continue;
+            }
+            let named = self
+                .config
+                .columns
+                .values()
+                .any(|c| c.eq_ignore_ascii_case(header));
+            if by_position && !named {
+                continue;
+            }
+            return Err(self.contract(format!(
+                "header names column `{header}` twice (columns {} and {}); \
+                 map the field by position instead, e.g. \"#{}\"",
+                earlier + 1,
+                index + 1,
+                earlier + 1
+            )));
+        }
+        Ok(())
+    }
+
+    /// Parses every mapped cell of a record into `values`.
+    fn check_row(
         &self,
-        raw: &csv::ByteRecord,
+        record: &Record,
         headers: &[String],
         fields: &[Field],
         positions: &[Option<usize>],
         values: &mut [Option<Value>],
-    ) -> Result<csv::StringRecord, Problem> {
-        if raw.len() != headers.len() {
-            let line: Vec<String> = raw
-                .iter()
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect();
-            return Err(Problem::new(
-                "",
-                &line.join(&self.config.delimiter.to_string()),
-                format!(
-                    "row has {} fields, the header has {}",
-                    raw.len(),
-                    headers.len()
-                ),
-            ));
-        }
-
-        let cells = csv::StringRecord::from_byte_record(raw.clone()).map_err(|e| {
-            let index = e.utf8_error().field();
-            let column = headers.get(index).map_or("", String::as_str);
-            let value = String::from_utf8_lossy(&raw[index]).into_owned();
-            Problem::new(column, &value, "not valid UTF-8")
-        })?;
-
+    ) -> Result<(), Problem> {
         for ((field, position), slot) in fields.iter().zip(positions).zip(values.iter_mut()) {
             *slot = None;
             let Some(index) = *position else { continue };
-            let text = cells[index].trim();
-            let column = &headers[index];
+            let text = record.cells[index].trim();
+            let mapped = self.config.column(field.name).unwrap_or(field.name);
+            let column = column_label(headers, index, mapped);
 
-            if self.config.null_values.iter().any(|n| n == text) {
+            if record.is_null(index) || self.is_null(field.kind, text) {
                 if field.required {
-                    return Err(Problem::new(column, text, "required value is missing"));
+                    return Err(Problem::new(&column, text, missing_reason(field.kind)));
                 }
                 continue;
             }
-            *slot = Some(
-                self.parse_value(field.kind, text)
-                    .map_err(|reason| Problem::new(column, text, reason))?,
-            );
+            let parsed = match record.native(index) {
+                Some(native) => self.from_native(field.kind, native, text),
+                None => self.parse_value(field.kind, text),
+            };
+            *slot = Some(parsed.map_err(|reason| Problem::new(&column, text, reason))?);
         }
-        Ok(cells)
+        Ok(())
+    }
+
+    /// Identifiers also treat null markers in any letter case as null, so
+    /// `Null` and `NULL` keys are never merged into one account.
+    fn is_null(&self, kind: FieldType, text: &str) -> bool {
+        let nulls = &self.config.null_values;
+        match kind {
+            FieldType::Id => nulls.iter().any(|n| n.eq_ignore_ascii_case(text)),
+            _ => nulls.iter().any(|n| n == text),
+        }
     }
 
     fn parse_value(&self, kind: FieldType, text: &str) -> Result<Value, String> {
         let formats = &self.config.date_formats;
         Ok(match kind {
-            FieldType::Id | FieldType::Text | FieldType::Stage => Value::Text(text.to_string()),
-            FieldType::Number => Value::Number(parse::number(text)?),
+            FieldType::Id => Value::Text(identifier(text, self.config.id_case)),
+            FieldType::Text | FieldType::Stage => Value::Text(text.to_string()),
+            FieldType::Number => {
+                Value::Number(parse::number_with(text, self.config.decimal_comma)?)
+            }
             FieldType::Timestamp => Value::Millis(parse::timestamp(text, formats, self.zone)?),
             FieldType::Date => Value::Days(parse::date(text, formats)?),
             FieldType::Year => Value::Year(parse::year(text)?),
@@ -399,22 +634,48 @@ impl FileReader<'_> {
         })
     }
 
-    fn quarantined(&self, line: u64, problem: Problem) -> Quarantine {
+    /// A typed cell: dates and times are used as they are, naive times read
+    /// in the source's zone; other field types parse the cell's text.
+    fn from_native(&self, kind: FieldType, native: Native, text: &str) -> Result<Value, String> {
+        let local = |naive| {
+            parse::local_to_utc(naive, self.zone)
+                .ok_or_else(|| format!("`{text}` does not exist in {}", self.zone))
+        };
+        Ok(match (kind, native) {
+            (FieldType::Timestamp, Native::Instant(ms)) => Value::Millis(ms),
+            (FieldType::Timestamp, Native::Naive(naive)) => Value::Millis(local(naive)?),
+            (FieldType::Timestamp, Native::Day(days)) => {
+                let midnight = parse::date_from_days(days).and_hms_opt(0, 0, 0);
+                Value::Millis(local(midnight.expect("midnight exists"))?)
+            }
+            (FieldType::Date, Native::Day(days)) => Value::Days(days),
+            (FieldType::Date, Native::Naive(naive)) => {
+                Value::Days(parse::days_since_epoch(naive.date()))
+            }
+            (FieldType::Date, Native::Instant(ms)) => Value::Days(parse::day_of_millis(ms)),
+            (FieldType::Year, Native::Day(days)) => {
+                Value::Year(chrono::Datelike::year(&parse::date_from_days(days)))
+            }
+            _ => self.parse_value(kind, text)?,
+        })
+    }
+
+    fn quarantined(&self, located: Located) -> Quarantine {
         Quarantine {
             source: self.kind.name().to_string(),
             file: self.path.display().to_string(),
-            line,
-            column: problem.column,
-            value: problem.value,
-            reason: problem.reason,
+            line: located.line,
+            column: located.problem.column,
+            value: located.problem.value,
+            reason: located.problem.reason,
         }
     }
 
-    fn broken(&self, error: csv::Error) -> IngestError {
+    fn broken(&self, message: String) -> IngestError {
         IngestError::File {
             source_kind: self.kind,
             file: self.path.to_path_buf(),
-            message: error.to_string(),
+            message,
         }
     }
 
@@ -424,5 +685,53 @@ impl FileReader<'_> {
             file: self.path.to_path_buf(),
             message,
         }
+    }
+}
+
+fn missing_reason(kind: FieldType) -> &'static str {
+    match kind {
+        FieldType::Id => "required identifier is blank or null",
+        _ => "required value is missing",
+    }
+}
+
+/// An identifier as text: leading zeros kept, runs of whitespace (also
+/// no-break and full-width spaces) made one space, letter case per source.
+pub fn identifier(text: &str, case: IdCase) -> String {
+    let spaced: Vec<&str> = text.split_whitespace().collect();
+    let joined = spaced.join(" ");
+    match case {
+        IdCase::Keep => joined,
+        IdCase::Upper => joined.to_uppercase(),
+        IdCase::Lower => joined.to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn columns_by_name_case_or_position() {
+        let file = headers(&["ORDER_ID", "Amount", "amount_2"]);
+        assert_eq!(find_column(&file, "order_id").unwrap(), Some(0));
+        assert_eq!(find_column(&file, "Amount").unwrap(), Some(1));
+        assert_eq!(find_column(&file, "#3").unwrap(), Some(2));
+        assert_eq!(find_column(&file, "missing").unwrap(), None);
+        assert!(find_column(&file, "#4").is_err());
+        let clash = headers(&["id", "ID2", "Id"]);
+        assert_eq!(find_column(&clash, "id").unwrap(), Some(0));
+        assert!(find_column(&clash, "ID").unwrap_err().contains("ambiguous"));
+    }
+
+    #[test]
+    fn identifiers_keep_zeros_and_normalise_space_and_case() {
+        assert_eq!(identifier("007", IdCase::Keep), "007");
+        assert_eq!(identifier("ab\u{3000} 12", IdCase::Upper), "AB 12");
+        assert_eq!(identifier("AB\u{a0}12", IdCase::Lower), "ab 12");
     }
 }

@@ -1,0 +1,237 @@
+//! CSV files as records: split on bytes, each cell decoded on its own, and
+//! every record numbered with the file line it starts on (counted from the
+//! bytes themselves, so CRLF files and quoted line breaks number right).
+//!
+//! An unterminated quote is a broken export, not a bad row: from the quote
+//! on, every later row would be swallowed into one cell, so the reader
+//! cannot say how many rows the file holds. The file is refused with an
+//! error naming the line the quote opened on.
+
+use super::encoding::TextEncoding;
+use super::reader::{Located, Problem, Record};
+
+/// The records of one CSV file, in file order.
+pub struct CsvRecords<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    bytes: &'a [u8],
+    lines: LineIndex,
+    encoding: TextEncoding,
+    delimiter: char,
+    headers: Vec<String>,
+    raw: csv::ByteRecord,
+}
+
+impl<'a> CsvRecords<'a> {
+    /// Checks the file's quoting and reads its header line.
+    pub fn open(
+        bytes: &'a [u8],
+        delimiter: char,
+        encoding: TextEncoding,
+    ) -> Result<CsvRecords<'a>, String> {
+        let lines = LineIndex::new(bytes);
+        if let Some(opened) = unterminated_quote(bytes, delimiter as u8) {
+            return Err(format!(
+                "unterminated quote: the quoted field opened on line {} never \
+                 closes, so the rest of the file would read as one cell \
+                 (a broken or truncated export)",
+                lines.line_of(opened)
+            ));
+        }
+
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter as u8)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(bytes);
+        let headers = decode_headers(&mut reader, encoding)?;
+
+        Ok(CsvRecords {
+            reader,
+            bytes,
+            lines,
+            encoding,
+            delimiter,
+            headers,
+            raw: csv::ByteRecord::new(),
+        })
+    }
+
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The next record, a located problem for a row that cannot be split
+    /// or decoded, or None at the end of the file.
+    pub fn next_record(&mut self) -> Result<Option<Result<Record, Located>>, String> {
+        let more = self
+            .reader
+            .read_byte_record(&mut self.raw)
+            .map_err(|e| e.to_string())?;
+        if !more {
+            return Ok(None);
+        }
+
+        let start = self.raw.position().map_or(0, |p| p.byte() as usize);
+        let line = self.lines.line_of(first_content_byte(self.bytes, start));
+        Ok(Some(
+            self.record(line)
+                .map_err(|problem| Located { line, problem }),
+        ))
+    }
+
+    fn record(&self, line: u64) -> Result<Record, Problem> {
+        if self.raw.len() != self.headers.len() {
+            let text: Vec<String> = self
+                .raw
+                .iter()
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let reason = format!(
+                "row has {} fields, the header has {}",
+                self.raw.len(),
+                self.headers.len()
+            );
+            return Err(Problem::new(
+                "",
+                &text.join(&self.delimiter.to_string()),
+                reason,
+            ));
+        }
+
+        let mut cells = csv::StringRecord::with_capacity(self.raw.as_slice().len(), self.raw.len());
+        for (index, bytes) in self.raw.iter().enumerate() {
+            let text = self.encoding.decode(bytes).ok_or_else(|| {
+                let reason = format!("not valid {}", self.encoding.name());
+                Problem::new(
+                    &self.headers[index],
+                    &String::from_utf8_lossy(bytes),
+                    reason,
+                )
+            })?;
+            cells.push_field(&text);
+        }
+        Ok(Record::text(line, cells))
+    }
+}
+
+fn decode_headers(
+    reader: &mut csv::Reader<&[u8]>,
+    encoding: TextEncoding,
+) -> Result<Vec<String>, String> {
+    let raw = reader.byte_headers().map_err(|e| e.to_string())?.clone();
+    raw.iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            encoding
+                .decode(bytes)
+                .map(|h| h.trim().to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "header column {} is not valid {}: `{}`",
+                        index + 1,
+                        encoding.name(),
+                        String::from_utf8_lossy(bytes)
+                    )
+                })
+        })
+        .collect()
+}
+
+/// The csv reader may report a record as starting on the line end of the
+/// record before it (the `\n` of a CRLF pair); its content starts after.
+fn first_content_byte(bytes: &[u8], start: usize) -> usize {
+    let skipped = bytes[start.min(bytes.len())..]
+        .iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
+    start + skipped
+}
+
+/// Byte offsets of line starts, for numbering records by line.
+struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(bytes: &[u8]) -> LineIndex {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { newlines }
+    }
+
+    /// The 1-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> u64 {
+        self.newlines.partition_point(|n| *n < offset) as u64 + 1
+    }
+}
+
+/// Where a quoted field opens that never closes, following the quoting
+/// rules of the csv reader: a quote opens a field only at its start, and a
+/// doubled quote inside a quoted field is a literal quote.
+fn unterminated_quote(bytes: &[u8], delimiter: u8) -> Option<usize> {
+    #[derive(PartialEq)]
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+
+    let ends_field = |b: u8| b == delimiter || b == b'\n' || b == b'\r';
+    let mut state = State::FieldStart;
+    let mut opened = 0;
+    for (index, &byte) in bytes.iter().enumerate() {
+        state = match state {
+            State::FieldStart if byte == b'"' => {
+                opened = index;
+                State::Quoted
+            }
+            State::FieldStart | State::Unquoted if ends_field(byte) => State::FieldStart,
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted if byte == b'"' => State::QuoteInQuoted,
+            State::Quoted => State::Quoted,
+            State::QuoteInQuoted if byte == b'"' => State::Quoted,
+            State::QuoteInQuoted if ends_field(byte) => State::FieldStart,
+            State::QuoteInQuoted => State::Unquoted,
+        };
+    }
+    (state == State::Quoted).then_some(opened)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(text: &str) -> Vec<(u64, Vec<String>)> {
+        let mut records = CsvRecords::open(text.as_bytes(), ',', TextEncoding::Utf8).unwrap();
+        let mut out = Vec::new();
+        while let Some(record) = records.next_record().unwrap() {
+            let record = record.unwrap();
+            out.push((record.line, record.cells.iter().map(String::from).collect()));
+        }
+        out
+    }
+
+    #[test]
+    fn crlf_and_quoted_line_breaks_keep_file_lines() {
+        let text = "id,note\r\nA,\"two\r\nlines\"\r\nB,x\r\n\r\nC,y\r\n";
+        let lines: Vec<u64> = lines_of(text).iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![2, 4, 6]);
+        assert_eq!(lines_of(text)[0].1, vec!["A", "two\r\nlines"]);
+    }
+
+    #[test]
+    fn unterminated_quote_names_the_line_it_opened_on() {
+        let text = "id,note\nA,x\nB,\"never closed\nC,y\n";
+        let err = CsvRecords::open(text.as_bytes(), ',', TextEncoding::Utf8)
+            .err()
+            .unwrap();
+        assert!(err.contains("opened on line 3"), "{err}");
+        assert_eq!(unterminated_quote(b"a,\"b\"\"c\"\n", b','), None);
+        assert_eq!(unterminated_quote(b"a,b\"c\n", b','), None);
+    }
+}
