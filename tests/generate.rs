@@ -315,3 +315,27 @@ fn bad_share_out_of_range_is_refused() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("bad row share"), "{stderr}");
 }
+
+#[test]
+fn a_run_over_gbk_files_reads_the_same_names_as_over_utf8() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut names = Vec::new();
+    for encoding in ["utf8", "gbk"] {
+        let data = tmp.path().join(encoding).join("data");
+        let manifest = generate(&data, 120, 400, 6, &["--encoding", encoding]);
+        let out = tmp.path().join(encoding).join("out");
+        Radar::run(&data.join(CONFIG_FILE), &out).succeeds();
+
+        let inputs = read_table(&out, "run_inputs");
+        for kind in TEXT_HEAVY {
+            let (_, rows, bad) = &written(&manifest)[kind.name()];
+            let (read, _, quarantined) = input_counts(&inputs, kind.name());
+            assert_eq!((read, quarantined), (*rows, *bad), "{encoding} {kind}");
+        }
+        let scores = read_table(&out, "account_scores");
+        names.push(texts(&scores, "account_name"));
+    }
+    assert_eq!(names[0], names[1]);
+    let chinese = names[1].iter().flatten().filter(|n| n.ends_with("有限公司"));
+    assert!(chinese.count() >= 5, "too few Chinese names: {:?}", names[1]);
+}
