@@ -151,8 +151,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             let summary = generate::generate(&options, &out)?;
             for written in &summary.manifest.sources {
                 println!(
-                    "{}: {} rows ({} bad on purpose)",
-                    written.file, written.rows, written.bad_rows
+                    "{}: {} rows ({} bad on purpose) in {}",
+                    written.source,
+                    written.rows,
+                    written.bad_rows,
+                    written.files.join(" ")
                 );
             }
             println!("config: {}", summary.config_path.display());

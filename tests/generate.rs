@@ -38,18 +38,35 @@ fn generate(out: &Path, accounts: u32, days: u32, seed: u32, extra: &[&str]) -> 
     serde_json::from_str(&manifest).expect("the manifest is JSON")
 }
 
-/// Per source name: (file, rows written, bad rows planted).
-fn written(manifest: &Value) -> BTreeMap<String, (String, u64, u64)> {
+/// Per source name: (files, rows written, bad rows planted).
+fn written(manifest: &Value) -> BTreeMap<String, (Vec<String>, u64, u64)> {
     let sources = manifest["sources"].as_array().expect("a list of sources");
     sources
         .iter()
         .map(|s| {
             let name = s["source"].as_str().unwrap().to_string();
-            let file = s["file"].as_str().unwrap().to_string();
+            let files = s["files"].as_array().unwrap();
+            let files = files.iter().map(|f| f.as_str().unwrap().to_string());
             let rows = s["rows"].as_u64().unwrap();
-            (name, (file, rows, s["bad_rows"].as_u64().unwrap()))
+            (
+                name,
+                (files.collect(), rows, s["bad_rows"].as_u64().unwrap()),
+            )
         })
         .collect()
+}
+
+/// The data records of every file of a source, with each file's header.
+fn records(dir: &Path, files: &[String]) -> Vec<(csv::StringRecord, csv::StringRecord)> {
+    let mut all = Vec::new();
+    for file in files {
+        let mut reader = csv::Reader::from_path(dir.join(file)).unwrap();
+        let header = reader.headers().unwrap().clone();
+        for record in reader.records() {
+            all.push((header.clone(), record.unwrap()));
+        }
+    }
+    all
 }
 
 fn ids(manifest: &Value, key: &str) -> Vec<String> {
@@ -63,8 +80,9 @@ fn ids(manifest: &Value, key: &str) -> Vec<String> {
 fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             (name, std::fs::read(&path).unwrap())
         })
@@ -83,8 +101,12 @@ fn same_seed_gives_byte_identical_files() {
     generate(&second, 60, 200, 11, &[]);
     generate(&other, 60, 200, 12, &[]);
 
+    let weather = contents(&first.join("weather"));
     let first = contents(&first);
-    assert_eq!(first.len(), 20 + 2, "{:?}", first.keys());
+    // Nineteen sources, radar.toml and manifest.json; weather has a folder.
+    assert_eq!(first.len(), 19 + 2, "{:?}", first.keys());
+    assert_eq!(weather.len(), 9, "one weather file per region");
+    assert_eq!(weather, contents(&second.join("weather")));
     assert_eq!(first, contents(&second));
     let other = contents(&other);
     assert_ne!(first["orders.csv"], other["orders.csv"]);
@@ -100,9 +122,8 @@ fn manifest_counts_the_rows_of_every_file() {
     let names: BTreeSet<&str> = written.keys().map(String::as_str).collect();
     let all: BTreeSet<&str> = SourceKind::ALL.iter().map(|k| k.name()).collect();
     assert_eq!(names, all);
-    for (source, (file, rows, bad)) in &written {
-        let mut reader = csv::Reader::from_path(tmp.path().join(file)).unwrap();
-        let records = reader.byte_records().map(Result::unwrap).count() as u64;
+    for (source, (files, rows, bad)) in &written {
+        let records = records(tmp.path(), files).len() as u64;
         assert_eq!(records, *rows, "{source}");
         assert!(*rows > 0, "{source} is empty");
         assert!(bad <= rows, "{source}");
@@ -137,23 +158,30 @@ fn bad_rows_are_exactly_the_rows_with_an_invalid_cell() {
     assert_eq!(config.sources.len(), 20);
 
     for (kind, source) in &config.sources {
-        let (file, rows, bad) = &written(&manifest)[kind.name()];
-        let mut reader = csv::Reader::from_path(tmp.path().join(file)).unwrap();
-        let header = reader.headers().unwrap().clone();
+        let (files, rows, bad) = &written(&manifest)[kind.name()];
         let mut invalid = 0;
-        for record in reader.records() {
-            let record = record.unwrap();
-            let broken = kind.contract().iter().any(|field| {
-                let Some(column) = source.column(field.name) else {
-                    return false;
-                };
-                let at = header.iter().position(|h| h == column).unwrap();
-                let text = record[at].trim();
-                if text.is_empty() {
-                    return field.required;
-                }
-                !cell_is_valid(field.kind, text)
-            });
+        for (header, record) in records(tmp.path(), files) {
+            let broken = match &source.wide {
+                Some(wide) => header.iter().zip(record.iter()).any(|(column, text)| {
+                    let kind = if column == wide.date_column {
+                        FieldType::Date
+                    } else {
+                        FieldType::Number
+                    };
+                    !cell_is_valid(kind, text)
+                }),
+                None => kind.contract().iter().any(|field| {
+                    let Some(column) = source.column(field.name) else {
+                        return false;
+                    };
+                    let at = header.iter().position(|h| h == column).unwrap();
+                    let text = record[at].trim();
+                    if text.is_empty() {
+                        return field.required;
+                    }
+                    !cell_is_valid(field.kind, text)
+                }),
+            };
             invalid += u64::from(broken);
         }
         assert_eq!(invalid, *bad, "{kind}: of {rows} rows");
@@ -252,7 +280,8 @@ fn gbk_files_hold_the_same_names_as_utf8_files() {
     let manifest = generate(&gbk, 120, 200, 4, &["--encoding", "gbk"]);
 
     for kind in TEXT_HEAVY {
-        let (file, _, _) = &written(&manifest)[kind.name()];
+        let (files, _, _) = &written(&manifest)[kind.name()];
+        let file = &files[0];
         let plain = std::fs::read(utf8.join(file)).unwrap();
         let encoded = std::fs::read(gbk.join(file)).unwrap();
         let (decoded, _, unmappable) = encoding_rs::GBK.decode(&encoded);
@@ -278,27 +307,33 @@ fn gbk_files_hold_the_same_names_as_utf8_files() {
 #[test]
 fn config_maps_every_source_to_the_columns_written() {
     let tmp = tempfile::tempdir().unwrap();
-    generate(tmp.path(), 40, 120, 2, &[]);
+    let manifest = generate(tmp.path(), 40, 120, 2, &[]);
 
     let full = Config::load(&tmp.path().join(CONFIG_FILE)).unwrap();
     assert_eq!(full.sources.len(), SourceKind::ALL.len());
     for (kind, source) in &full.sources {
-        let mut reader = csv::Reader::from_path(tmp.path().join(&source.path)).unwrap();
-        let header = reader.headers().unwrap().clone();
-        for (field, column) in &source.columns {
-            assert!(
-                header.iter().any(|h| h == column),
-                "{kind}.{field} -> {column}"
-            );
+        let (files, _, _) = &written(&manifest)[kind.name()];
+        let pattern = tmp.path().join(&source.path).display().to_string();
+        let matched = glob::glob(&pattern).unwrap().count();
+        assert_eq!(matched, files.len(), "{kind}: {pattern}");
+        for file in files {
+            let mut reader = csv::Reader::from_path(tmp.path().join(file)).unwrap();
+            let header = reader.headers().unwrap().clone();
+            for (field, column) in &source.columns {
+                let found = header.iter().any(|h| h == column);
+                assert!(found, "{kind}.{field} -> {column}");
+            }
         }
         for field in kind.contract().iter().filter(|f| f.required) {
-            assert!(
-                source.column(field.name).is_some(),
-                "{kind} leaves {} unmapped",
-                field.name
-            );
+            let covered = source.column(field.name).is_some()
+                || source.constants.contains_key(field.name)
+                || source.wide.is_some();
+            assert!(covered, "{kind} leaves {} unmapped", field.name);
         }
     }
+    let weather = &full.sources[&SourceKind::Weather];
+    assert_eq!(weather.constants["region"], "{file_stem}");
+    assert_eq!(full.industry_symbols["energy"], ["COPPER", "BRENT"]);
     let prices = &full.sources[&SourceKind::CompetitorPrices];
     assert_eq!(prices.own_name.as_deref(), Some(full.company.name.as_str()));
 }
@@ -336,6 +371,13 @@ fn a_run_over_gbk_files_reads_the_same_names_as_over_utf8() {
         names.push(texts(&scores, "account_name"));
     }
     assert_eq!(names[0], names[1]);
-    let chinese = names[1].iter().flatten().filter(|n| n.ends_with("有限公司"));
-    assert!(chinese.count() >= 5, "too few Chinese names: {:?}", names[1]);
+    let chinese = names[1]
+        .iter()
+        .flatten()
+        .filter(|n| n.ends_with("有限公司"));
+    assert!(
+        chinese.count() >= 5,
+        "too few Chinese names: {:?}",
+        names[1]
+    );
 }

@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use super::engagement::WEB_KINDS;
 use super::markets::STANCES;
 use super::table::FileEncoding;
+use super::world::{COMMODITIES, INDUSTRIES};
 use super::Plan;
 use crate::contract::SourceKind;
 
@@ -52,6 +53,7 @@ JP = "Japan"
 /// Writes the config to `path`, declaring every source.
 pub fn write(plan: &Plan, path: &Path) -> Result<()> {
     let mut text = HEADER.to_string();
+    text.push_str(&industry_symbols());
     for kind in SourceKind::ALL {
         text.push('\n');
         text.push_str(&source(plan, kind));
@@ -73,7 +75,9 @@ fn source(plan: &Plan, kind: SourceKind) -> String {
     }
     text.push_str(extra);
 
-    let _ = writeln!(text, "\n[sources.{name}.columns]");
+    if !columns.is_empty() {
+        let _ = writeln!(text, "\n[sources.{name}.columns]");
+    }
     for (field, column) in columns {
         let _ = writeln!(text, "{field} = \"{column}\"");
     }
@@ -286,27 +290,23 @@ fn mapping(kind: SourceKind) -> (&'static str, &'static str, Columns, &'static s
             "date_formats = [\"%Y-%m-%d\"]\n",
         ),
         SourceKind::Weather => (
-            "weather.csv",
-            "",
+            "weather/*.csv",
+            "One file per region, named by the region's ISO code.",
             &[
                 ("date", "date"),
-                ("region", "region"),
                 ("temperature", "temp_c"),
                 ("precipitation", "precip_mm"),
                 ("severe", "severe_warning"),
             ],
-            "date_formats = [\"%Y-%m-%d\"]\n",
+            "date_formats = [\"%Y-%m-%d\"]\n\n\
+             [sources.weather.constants]\nregion = \"{file_stem}\"\n",
         ),
         SourceKind::Commodities => (
             "commodities.csv",
-            "",
-            &[
-                ("date", "date"),
-                ("symbol", "symbol"),
-                ("close", "close"),
-                ("industries", "industries"),
-            ],
-            "date_formats = [\"%Y-%m-%d\"]\n",
+            "A date column, then one column of closes per symbol; the\n\
+             industries each symbol feeds are in [industry_symbols].",
+            &[],
+            "date_formats = [\"%Y-%m-%d\"]\nwide = { date_column = \"date\" }\n",
         ),
         SourceKind::Prospects => (
             "prospects.csv",
@@ -331,6 +331,20 @@ fn mapping(kind: SourceKind) -> (&'static str, &'static str, Columns, &'static s
             "",
         ),
     }
+}
+
+/// Industry -> the commodity symbols of its input costs.
+fn industry_symbols() -> String {
+    let mut text = String::from("\n[industry_symbols]\n");
+    for industry in &INDUSTRIES {
+        let symbols: Vec<String> = COMMODITIES
+            .iter()
+            .filter(|c| c.3.contains(&industry.name))
+            .map(|c| format!("\"{}\"", c.0))
+            .collect();
+        let _ = writeln!(text, "{} = [{}]", industry.name, symbols.join(", "));
+    }
+    text
 }
 
 /// The `values` table: raw spellings of fixed vocabularies.

@@ -280,27 +280,32 @@ fn chinese_scope(industry: &str) -> &'static str {
     }
 }
 
-/// Region, mean temperature and its yearly swing (negative south of the
-/// equator), rainy days' share.
-const CLIMATE: [(&str, f64, f64, f64); 9] = [
-    ("Germany", 9.5, 9.0, 0.45),
-    ("France", 12.0, 8.0, 0.4),
-    ("United Kingdom", 10.5, 6.5, 0.5),
-    ("United States", 12.5, 11.0, 0.35),
-    ("China", 16.5, 11.0, 0.35),
-    ("Japan", 15.5, 10.0, 0.4),
-    ("Brazil", 23.0, -4.0, 0.45),
-    ("India", 26.0, 5.0, 0.3),
-    ("Canada", 6.0, 14.0, 0.4),
+/// Region, its code, mean temperature and its yearly swing (negative
+/// south of the equator), rainy days' share.
+const CLIMATE: [(&str, &str, f64, f64, f64); 9] = [
+    ("Germany", "DE", 9.5, 9.0, 0.45),
+    ("France", "FR", 12.0, 8.0, 0.4),
+    ("United Kingdom", "GB", 10.5, 6.5, 0.5),
+    ("United States", "US", 12.5, 11.0, 0.35),
+    ("China", "CN", 16.5, 11.0, 0.35),
+    ("Japan", "JP", 15.5, 10.0, 0.4),
+    ("Brazil", "BR", 23.0, -4.0, 0.45),
+    ("India", "IN", 26.0, 5.0, 0.3),
+    ("Canada", "CA", 6.0, 14.0, 0.4),
 ];
 
-/// Daily weather per region: a seasonal temperature with day-to-day noise,
-/// rain, and a severe-weather warning on the worst days.
+/// Daily weather, one file per region named by its ISO code (the file has
+/// no region column): a seasonal temperature with day-to-day noise, rain,
+/// and a severe-weather warning on the worst days.
 pub fn write_weather(plan: &Plan) -> Result<Table> {
-    let header = ["date", "region", "temp_c", "precip_mm", "severe_warning"];
-    let mut table = plan.table(SourceKind::Weather, "weather.csv", &header)?;
+    let header = ["date", "temp_c", "precip_mm", "severe_warning"];
+    let file = |code: &str| format!("weather/{code}.csv");
+    let mut table = plan.table(SourceKind::Weather, &file(CLIMATE[0].1), &header)?;
 
-    for (r, (region, mean, swing, rainy)) in CLIMATE.iter().enumerate() {
+    for (r, (_, code, mean, swing, rainy)) in CLIMATE.iter().enumerate() {
+        if r > 0 {
+            table.next_file(&file(code), &header)?;
+        }
         let mut rng = keyed(plan.seed, WEATHER_STREAM, r as u64);
         let mut anomaly = 0.0;
         for date in plan.period.dates() {
@@ -326,36 +331,42 @@ pub fn write_weather(plan: &Plan) -> Result<Table> {
             }
             let rain = format!("{rain:.1}");
             let severe = if severe { "yes" } else { "no" };
-            let row = [&date_text, *region, &temperature, &rain, severe];
-            table.row_marked(bad, &row)?;
+            table.row_marked(bad, &[&date_text, &temperature, &rain, severe])?;
         }
     }
     Ok(table)
 }
 
-/// Daily closes of the commodities our customers' costs follow, each row
-/// naming the industries the symbol feeds.
+/// Daily closes of the commodities our customers' costs follow, as a wide
+/// table: a date column, then one column per symbol. Which industries a
+/// symbol feeds is said in the config.
 pub fn write_commodities(plan: &Plan) -> Result<Table> {
-    let header = ["date", "symbol", "close", "industries"];
+    let mut header = vec!["date"];
+    header.extend(COMMODITIES.iter().map(|c| c.0));
     let mut table = plan.table(SourceKind::Commodities, "commodities.csv", &header)?;
 
-    for (s, (symbol, start, volatility, industries)) in COMMODITIES.iter().enumerate() {
-        let mut rng = keyed(plan.seed, COMMODITY_STREAM, s as u64);
-        let mut log = start.ln();
-        for date in plan.period.dates().filter(|d| is_fx_business_day(*d)) {
-            log += 0.01 * (start.ln() - log) + volatility * normal(&mut rng);
-            let mut date_text = date.to_string();
-            let mut close = format!("{:.2}", log.exp());
-            let bad = plan.flaws.strike(&mut rng);
-            if bad {
-                if rng.random_bool(0.5) {
-                    date_text = Flaws::impossible_date(&mut rng, date);
-                } else {
-                    close = Flaws::bad_number(&mut rng).to_string();
-                }
-            }
-            table.row_marked(bad, &[&date_text, symbol, &close, industries])?;
+    let mut rng = keyed(plan.seed, COMMODITY_STREAM, 0);
+    let mut logs: Vec<f64> = COMMODITIES.iter().map(|c| c.1.ln()).collect();
+    let mut row = Vec::with_capacity(header.len());
+    for date in plan.period.dates().filter(|d| is_fx_business_day(*d)) {
+        row.clear();
+        row.push(date.to_string());
+        for ((_, start, volatility, _), log) in COMMODITIES.iter().zip(logs.iter_mut()) {
+            *log += 0.01 * (start.ln() - *log) + volatility * normal(&mut rng);
+            row.push(format!("{:.2}", log.exp()));
         }
+
+        let bad = plan.flaws.strike(&mut rng);
+        if bad {
+            if rng.random_bool(0.5) {
+                row[0] = Flaws::impossible_date(&mut rng, date);
+            } else {
+                let at = rng.random_range(1..row.len());
+                row[at] = Flaws::bad_number(&mut rng).to_string();
+            }
+        }
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        table.row_marked(bad, &cells)?;
     }
     Ok(table)
 }

@@ -35,8 +35,8 @@ impl FileEncoding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Written {
     pub source: String,
-    /// Path of the file relative to the output folder.
-    pub file: String,
+    /// Paths of its files relative to the output folder, in order.
+    pub files: Vec<String>,
     pub encoding: &'static str,
     /// Data rows, header excluded.
     pub rows: u64,
@@ -46,7 +46,8 @@ pub struct Written {
 
 pub struct Table {
     source: SourceKind,
-    file: String,
+    out_dir: PathBuf,
+    files: Vec<String>,
     path: PathBuf,
     encoding: FileEncoding,
     line: String,
@@ -64,26 +65,31 @@ impl Table {
         encoding: FileEncoding,
         header: &[&str],
     ) -> Result<Table> {
-        let path = out_dir.join(file);
-        if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create folder {}", folder.display()))?;
-        }
-        let handle =
-            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-
+        let (path, out) = open(out_dir, file)?;
         let mut table = Table {
             source,
-            file: file.to_string(),
+            out_dir: out_dir.to_path_buf(),
+            files: vec![file.to_string()],
             path,
             encoding,
             line: String::with_capacity(256),
-            out: BufWriter::with_capacity(1 << 20, handle),
+            out,
             rows: 0,
             bad_rows: 0,
         };
         table.write(header)?;
         Ok(table)
+    }
+
+    /// Finishes the current file and goes on in a new one of the same
+    /// source, such as the next day or region of a folder of files.
+    pub fn next_file(&mut self, file: &str, header: &[&str]) -> Result<()> {
+        self.flush()?;
+        let (path, out) = open(&self.out_dir, file)?;
+        self.path = path;
+        self.out = out;
+        self.files.push(file.to_string());
+        self.write(header)
     }
 
     /// Writes one well-formed data row.
@@ -137,13 +143,17 @@ impl Table {
         written.with_context(|| format!("cannot write to {}", self.path.display()))
     }
 
-    pub fn finish(mut self) -> Result<Written> {
+    fn flush(&mut self) -> Result<()> {
         self.out
             .flush()
-            .with_context(|| format!("cannot finish writing {}", self.path.display()))?;
+            .with_context(|| format!("cannot finish writing {}", self.path.display()))
+    }
+
+    pub fn finish(mut self) -> Result<Written> {
+        self.flush()?;
         Ok(Written {
             source: self.source.name().to_string(),
-            file: self.file,
+            files: self.files,
             encoding: self.encoding.name(),
             rows: self.rows,
             bad_rows: self.bad_rows,
@@ -161,4 +171,15 @@ fn push_field(line: &mut String, field: &str) {
     line.push('"');
     line.push_str(&field.replace('"', "\"\""));
     line.push('"');
+}
+
+fn open(out_dir: &Path, file: &str) -> Result<(PathBuf, BufWriter<File>)> {
+    let path = out_dir.join(file);
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create folder {}", folder.display()))?;
+    }
+    let handle =
+        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok((path, BufWriter::with_capacity(1 << 20, handle)))
 }

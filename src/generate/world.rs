@@ -376,11 +376,11 @@ pub const OWN_NAME: &str = "Brightmoor Instruments";
 
 /// Commodity series: symbol, starting close, daily volatility and the
 /// industries whose input costs follow it.
-pub static COMMODITIES: [(&str, f64, f64, &str); 4] = [
-    ("STEEL", 620.0, 0.012, "manufacturing;logistics"),
-    ("COPPER", 8400.0, 0.014, "manufacturing;energy"),
-    ("BRENT", 82.0, 0.02, "energy;logistics"),
-    ("PULP", 910.0, 0.01, "retail;healthcare"),
+pub static COMMODITIES: [(&str, f64, f64, &[&str]); 4] = [
+    ("STEEL", 620.0, 0.012, &["manufacturing", "logistics"]),
+    ("COPPER", 8400.0, 0.014, &["manufacturing", "energy"]),
+    ("BRENT", 82.0, 0.02, &["energy", "logistics"]),
+    ("PULP", 910.0, 0.01, &["retail", "healthcare"]),
 ];
 
 /// Complaint categories, with the wording used for accounts in China.
