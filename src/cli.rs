@@ -1,7 +1,8 @@
 //! The command line: parse flags, resolve them into a run plan, act, and
 //! map the outcome to an exit code a scheduler can rely on.
 //!
-//! Exit codes: 0 published (or checked) · 1 the run refused to publish ·
+//! Exit codes: 0 published (or checked clean) · 1 the quality gate found
+//! an error, so the run refused to publish (or `check` failed) ·
 //! 2 usage, config or input contract error (needs a person) · 3 internal
 //! or environment error (a retry may help) · 4 another run of the same
 //! date holds the lock.
@@ -12,6 +13,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
+use crate::check::{self, Refused, Report};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::features::CATALOGUE;
@@ -57,18 +59,29 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// Check the config and every source's contract; publishes nothing.
+    /// Check the config, every source's contract, quarantine share and
+    /// freshness as of D; publishes nothing. Exits 1 when a check fails.
     Check {
         #[arg(long, env = "RADAR_CONFIG")]
         config: PathBuf,
+        /// As-of date D; default: today in the company's time zone.
+        #[arg(long, env = "RADAR_AS_OF")]
+        as_of: Option<NaiveDate>,
         #[arg(long, env = "RADAR_DATA_DIR")]
         data_dir: Option<PathBuf>,
+        /// How many quarantined rows to list per source.
+        #[arg(long, default_value_t = check::DEFAULT_PROBLEMS)]
+        problems: usize,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Write a generated data set and its config.
     Generate {
         #[arg(long, default_value_t = 400)]
         accounts: u64,
-        #[arg(long, default_value_t = 730)]
+        /// Days of history, 1 to 36500.
+        #[arg(long, default_value_t = 730, value_parser = history_days())]
         days: i64,
         #[arg(long, default_value_t = 7)]
         seed: u64,
@@ -89,18 +102,28 @@ pub enum Command {
     Features,
 }
 
+/// The span `generate` accepts; outside it is a usage error (exit 2).
+fn history_days() -> clap::builder::RangedI64ValueParser<i64> {
+    clap::value_parser!(i64).range(1..=36_500)
+}
+
 /// Runs the command and returns the process exit code.
 pub fn main(cli: Cli) -> i32 {
     match dispatch(cli) {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(error) => {
+            if let Some(refused) = error.downcast_ref::<Refused>() {
+                print!("{}", refused.report.to_text());
+            }
             eprintln!("radar: error: {error:#}");
             exit_code(&error)
         }
     }
 }
 
-fn dispatch(cli: Cli) -> Result<()> {
+/// Acts on the command; the exit code of a finished command is 0, or 1
+/// when `check` finds an error-level problem.
+fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run {
             config,
@@ -123,14 +146,31 @@ fn dispatch(cli: Cli) -> Result<()> {
             };
             let summary = run::run(&plan, clock.as_ref())?;
             print_summary(&summary, &plan.out_dir);
-            Ok(())
+            Ok(0)
         }
         Command::Demo {
             out,
             accounts,
             seed,
-        } => demo(&out, accounts, seed),
-        Command::Check { config, data_dir } => check(&config, data_dir.as_deref()),
+        } => demo(&out, accounts, seed).map(|()| 0),
+        Command::Check {
+            config,
+            as_of,
+            data_dir,
+            problems,
+            json,
+        } => {
+            let config = Config::load(&config)?;
+            let as_of = as_of.unwrap_or_else(|| today(&config, &SystemClock));
+            let report = check(&config, as_of, data_dir.as_deref(), problems)?;
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                println!("config {}: valid", config.origin.display());
+                print!("{}", report.to_text());
+            }
+            Ok(if report.refuses() { 1 } else { 0 })
+        }
         Command::Generate {
             accounts,
             days,
@@ -160,7 +200,7 @@ fn dispatch(cli: Cli) -> Result<()> {
             }
             println!("config: {}", summary.config_path.display());
             println!("manifest: {}", summary.manifest_path.display());
-            Ok(())
+            Ok(0)
         }
         Command::Features => {
             for spec in CATALOGUE {
@@ -169,7 +209,7 @@ fn dispatch(cli: Cli) -> Result<()> {
                     spec.name, spec.group, spec.description, spec.when_null
                 );
             }
-            Ok(())
+            Ok(0)
         }
     }
 }
@@ -214,39 +254,16 @@ fn demo(out: &Path, accounts: u64, seed: u64) -> Result<()> {
     Ok(())
 }
 
-fn check(config_path: &Path, data_dir: Option<&Path>) -> Result<()> {
-    let config = Config::load(config_path)?;
-    println!("config {}: valid", config_path.display());
-
-    let ingested = ingest::ingest(&config, data_dir)?;
-    for stats in &ingested.stats {
-        println!(
-            "{:<14} files {:>3}  read {:>9}  accepted {:>9}  quarantined {:>7}",
-            stats.source.name(),
-            stats.files.len(),
-            stats.rows_read,
-            stats.rows_accepted,
-            stats.rows_quarantined
-        );
-    }
-    for problem in ingested.quarantine.iter().take(20) {
-        println!(
-            "  {} {}:{} column `{}` value `{}`: {}",
-            problem.source,
-            problem.file,
-            problem.line,
-            problem.column,
-            problem.value,
-            problem.reason
-        );
-    }
-    if ingested.quarantine.len() > 20 {
-        println!(
-            "  ... and {} more quarantined rows",
-            ingested.quarantine.len() - 20
-        );
-    }
-    Ok(())
+/// Ingests every source and judges it as of D, like a run would before
+/// publishing.
+fn check(
+    config: &Config,
+    as_of: NaiveDate,
+    data_dir: Option<&Path>,
+    problems: usize,
+) -> Result<Report> {
+    let ingested = ingest::ingest(config, data_dir)?;
+    Ok(check::assess(config, as_of, &ingested, problems))
 }
 
 fn print_summary(summary: &RunSummary, out: &Path) {
@@ -266,10 +283,16 @@ fn print_summary(summary: &RunSummary, out: &Path) {
         "rows read {} = accepted {} + quarantined {}; model {}",
         summary.rows_read, summary.rows_accepted, summary.rows_quarantined, summary.model_version
     );
+    for warning in &summary.warnings {
+        println!("warning: {warning}");
+    }
 }
 
 fn exit_code(error: &anyhow::Error) -> i32 {
     for cause in error.chain() {
+        if cause.downcast_ref::<Refused>().is_some() {
+            return 1;
+        }
         if cause.downcast_ref::<ConfigError>().is_some()
             || cause.downcast_ref::<IngestError>().is_some()
         {

@@ -15,7 +15,7 @@ use crate::contract::{FieldType, SourceKind};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config {path}: {source}")]
+    #[error("cannot read config {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -178,6 +178,11 @@ pub struct SourceConfig {
     pub id_case: IdCase,
     /// Field -> canonical value -> the raw spellings that mean it, for
     /// fields with a fixed vocabulary (kind, severity, stance, sentiment).
+    /// Spellings match without case. Canonical values: web_events.kind
+    /// page_view, pricing_view, demo_request, download; policies.stance
+    /// incentive, restriction; complaints.severity severe, not_severe;
+    /// weather.severe and contracts.renewed true, false; social.sentiment
+    /// a number from -1 to 1.
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Field -> one value for every row, for files without that column;
@@ -231,10 +236,12 @@ pub struct SourceChecks {
     /// Largest share of rows read that may be quarantined (0 to 1).
     #[serde(default = "default_max_quarantined_share")]
     pub max_quarantined_share: f64,
-    /// Days the latest event may lag D before the check warns.
+    /// Days the latest event day before D may trail D-1 before the check
+    /// warns (0: yesterday's events must be there).
     #[serde(default)]
     pub freshness_warn_days: Option<i64>,
-    /// Days the latest event may lag D before the run refuses to publish.
+    /// Days the latest event day before D may trail D-1 before the run
+    /// refuses to publish.
     #[serde(default)]
     pub freshness_error_days: Option<i64>,
 }
@@ -328,13 +335,66 @@ impl Config {
             return Err(invalid("model.training_cutoffs must be at least 1".into()));
         }
 
+        self.check_ranges().map_err(invalid)?;
+
         for (kind, source) in &self.sources {
             source
                 .validate(*kind)
                 .map_err(|m| invalid(format!("source `{kind}`: {m}")))?;
+            crate::check::validate_limits(*kind, &source.checks).map_err(invalid)?;
         }
         Ok(())
     }
+
+    /// Company, model, signal and white-space settings within their
+    /// ranges; the message names the key that is not.
+    fn check_ranges(&self) -> Result<(), String> {
+        let company = &self.company;
+        at_least("company.fx_max_carry_days", company.fx_max_carry_days, 0)?;
+
+        let model = &self.model;
+        at_least("model.cutoff_step_days", model.cutoff_step_days, 1)?;
+        if !(model.l2 > 0.0 && model.l2.is_finite()) {
+            return Err(format!("model.l2 must be above 0, got {}", model.l2));
+        }
+
+        let signals = &self.signals;
+        score_threshold("signals.high_probability_min", signals.high_probability_min)?;
+        score_threshold("signals.churn_risk_max", signals.churn_risk_max)?;
+        for (key, minutes) in [
+            (
+                "signals.high_probability_due_minutes",
+                signals.high_probability_due_minutes,
+            ),
+            (
+                "signals.churn_risk_due_minutes",
+                signals.churn_risk_due_minutes,
+            ),
+            (
+                "signals.white_space_due_minutes",
+                signals.white_space_due_minutes,
+            ),
+        ] {
+            at_least(key, minutes, 1)?;
+        }
+
+        at_least("white_space.cells", self.white_space.cells as i64, 1)
+    }
+}
+
+fn at_least(key: &str, value: i64, least: i64) -> Result<(), String> {
+    if value < least {
+        return Err(format!("{key} must be at least {least}, got {value}"));
+    }
+    Ok(())
+}
+
+/// Scores run from 0 to 100, so a threshold outside that never fires.
+fn score_threshold(key: &str, value: f64) -> Result<(), String> {
+    if !(0.0..=100.0).contains(&value) {
+        return Err(format!("{key} must be between 0 and 100, got {value}"));
+    }
+    Ok(())
 }
 
 impl SourceConfig {
@@ -362,8 +422,8 @@ impl SourceConfig {
             return Ok(());
         }
         for field in contract.iter().filter(|f| f.required) {
-            let mapped = self.columns.contains_key(field.name)
-                || self.constants.contains_key(field.name);
+            let mapped =
+                self.columns.contains_key(field.name) || self.constants.contains_key(field.name);
             if !mapped && !self.derives(kind, field.name) {
                 return Err(format!(
                     "required field `{}` has no column mapping and no constant",
@@ -382,9 +442,11 @@ impl SourceConfig {
         let wide = kind == SourceKind::Commodities && self.wide.is_some();
         match field {
             "amount" => self.columns.contains_key("unit_price"),
-            "id" => kind != SourceKind::Contracts
-                && kind != SourceKind::Policies
-                && kind != SourceKind::Prospects,
+            "id" => {
+                kind != SourceKind::Contracts
+                    && kind != SourceKind::Policies
+                    && kind != SourceKind::Prospects
+            }
             "date" | "symbol" | "close" => wide,
             _ => false,
         }

@@ -283,6 +283,8 @@ const WEB_EVENTS: &[Field] = &[
 ];
 
 const SOCIAL: &[Field] = &[
+    // Only used to refuse the same interaction twice; not in the frame.
+    opt("id", Id),
     req("time", Timestamp),
     req("account", Id),
     opt("channel", Text),

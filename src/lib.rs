@@ -6,8 +6,10 @@
 //! trains and applies the calibrated models, [`signals`] turns scores into
 //! actions for people, [`white_space`] ranks new regions and writes their
 //! reports, and [`publish`] writes every table for D at once. [`run`] ties
-//! them together; [`cli`] is the command line.
+//! them together; [`check`] is the quality gate between ingest and the
+//! rest; [`cli`] is the command line.
 
+pub mod check;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,9 +4,12 @@
 //! on disk is a commit marker written; then each `<table>/run_date=D`
 //! partition is swapped in. A run that dies before the marker leaves the
 //! previous partitions untouched (its staging is discarded next time); one
-//! that dies during the swap is rolled forward by the next run, so readers
-//! never keep a mix of two runs. A lock file keeps two runs of the same
-//! date apart.
+//! that dies during the swap is rolled forward by the next run. A swap that
+//! fails on an I/O error puts back what it already swapped and discards its
+//! staging, so D stays as the previous run left it; only if that rollback
+//! fails too does the marker stay for the next run to roll forward. Either
+//! way readers never keep a mix of two runs. A lock file keeps two runs of
+//! the same date apart.
 
 use std::fs;
 use std::io::Write;
@@ -20,14 +23,17 @@ use tracing::{info, warn};
 const STAGING: &str = ".staging";
 const COMMIT_MARKER: &str = "_COMMIT";
 /// Set to `after_staging` to stop a run between staging and the swap, the
-/// way a crash would; used by the crash-safety tests.
+/// way a crash would, or to `mid_swap` to fail the swap with an I/O error
+/// after two tables are in; used by the crash-safety tests.
 pub const FAILPOINT_ENV: &str = "RADAR_FAILPOINT";
+/// How many tables the `mid_swap` failpoint lets through.
+const MID_SWAP_TABLES: usize = 2;
 
 #[derive(Debug, Error)]
 pub enum PublishError {
     #[error("another run for {run_date} holds the lock {path}")]
     Locked { run_date: NaiveDate, path: PathBuf },
-    #[error("publishing {run_date}: {action} {path}: {source}")]
+    #[error("publishing {run_date}: {action} {path}")]
     Io {
         run_date: NaiveDate,
         action: &'static str,
@@ -42,6 +48,15 @@ pub enum PublishError {
     },
     #[error("publishing {run_date}: stopped after staging by {FAILPOINT_ENV}")]
     Failpoint { run_date: NaiveDate },
+    #[error(
+        "publishing {run_date}: the swap failed and so did putting back the \
+         previous partitions ({rollback}); the next run of {run_date} finishes the swap"
+    )]
+    RollbackFailed {
+        run_date: NaiveDate,
+        rollback: String,
+        source: Box<PublishError>,
+    },
 }
 
 /// Everything one run date publishes.
@@ -141,7 +156,9 @@ impl<'a> Publisher<'a> {
         }
         if staging.join(COMMIT_MARKER).exists() {
             warn!(run_date = %self.run_date, "finishing the swap of an interrupted publish");
-            return self.swap();
+            // Tables an interrupted swap moved have lost their retired
+            // copies, so only rolling forward gives a whole partition.
+            return self.swap(Failure::KeepStaging);
         }
         warn!(run_date = %self.run_date, "discarding staging of an unfinished run");
         fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
@@ -153,7 +170,7 @@ impl<'a> Publisher<'a> {
         self.recover()?;
         self.stage(partition)?;
 
-        if std::env::var(FAILPOINT_ENV).as_deref() == Ok("after_staging") {
+        if failpoint("after_staging") {
             return Err(PublishError::Failpoint {
                 run_date: self.run_date,
             });
@@ -161,7 +178,7 @@ impl<'a> Publisher<'a> {
 
         let marker = self.staging().join(COMMIT_MARKER);
         write_atomically(&marker, b"staged\n").map_err(|e| self.io("writing", &marker, e))?;
-        self.swap()?;
+        self.swap(Failure::RollBack)?;
         info!(run_date = %self.run_date, out = %self.out.display(), "published");
         Ok(())
     }
@@ -203,27 +220,32 @@ impl<'a> Publisher<'a> {
         Ok(())
     }
 
+    fn retired(&self) -> PathBuf {
+        self.out
+            .join(STAGING)
+            .join(format!("{}.old", self.partition_name()))
+    }
+
+    fn target(&self, table: &str) -> PathBuf {
+        self.out.join(table).join(self.partition_name())
+    }
+
     /// Moves each staged table over its published partition. Safe to repeat
     /// after a crash: tables already moved are no longer in staging.
-    fn swap(&self) -> Result<(), PublishError> {
+    fn swap(&self, on_failure: Failure) -> Result<(), PublishError> {
         let staging = self.staging();
-        let retired = self
-            .out
-            .join(STAGING)
-            .join(format!("{}.old", self.partition_name()));
+        let retired = self.retired();
         let _ = fs::remove_dir_all(&retired);
         fs::create_dir_all(&retired).map_err(|e| self.io("creating", &retired, e))?;
 
-        for table in staged_tables(&staging).map_err(|e| self.io("listing", &staging, e))? {
-            let target = self.out.join(&table).join(self.partition_name());
-            if target.exists() {
-                let old = retired.join(&table);
-                fs::rename(&target, &old).map_err(|e| self.io("retiring", &target, e))?;
+        let tables = staged_tables(&staging).map_err(|e| self.io("listing", &staging, e))?;
+        for (done, table) in tables.iter().enumerate() {
+            if let Err(error) = self.swap_table(table, done) {
+                return match on_failure {
+                    Failure::RollBack => Err(self.roll_back(&tables[..=done], error)),
+                    Failure::KeepStaging => Err(error),
+                };
             }
-            let parent = target.parent().expect("a partition has a table folder");
-            fs::create_dir_all(parent).map_err(|e| self.io("creating", parent, e))?;
-            let staged = staging.join(&table);
-            fs::rename(&staged, &target).map_err(|e| self.io("moving", &staged, e))?;
         }
 
         fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
@@ -233,6 +255,89 @@ impl<'a> Publisher<'a> {
         let _ = fs::remove_dir(self.out.join(STAGING));
         Ok(())
     }
+
+    /// Retires one table's published partition and moves its staged one in;
+    /// `done` tables are already swapped.
+    fn swap_table(&self, table: &str, done: usize) -> Result<(), PublishError> {
+        let target = self.target(table);
+        if target.exists() {
+            let old = self.retired().join(table);
+            fs::rename(&target, &old).map_err(|e| self.io("retiring", &target, e))?;
+        }
+
+        let staged = self.staging().join(table);
+        if failpoint("mid_swap") && done == MID_SWAP_TABLES {
+            let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+            return Err(self.io("moving", &staged, denied));
+        }
+        let parent = target.parent().expect("a partition has a table folder");
+        fs::create_dir_all(parent).map_err(|e| self.io("creating", parent, e))?;
+        fs::rename(&staged, &target).map_err(|e| self.io("moving", &staged, e))
+    }
+
+    /// Puts the retired partitions of `tables` back, moves their new ones
+    /// back to staging, then discards staging with its commit marker, so
+    /// the date is as the previous run left it. Returns the error to report.
+    fn roll_back(&self, tables: &[String], cause: PublishError) -> PublishError {
+        warn!(run_date = %self.run_date, "swap failed; putting back the previous partitions");
+        let restored = tables
+            .iter()
+            .rev()
+            .try_for_each(|table| self.restore_table(table))
+            .and_then(|()| {
+                let staging = self.staging();
+                fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
+                let _ = fs::remove_dir_all(self.retired());
+                let _ = fs::remove_dir(self.out.join(STAGING));
+                Ok(())
+            });
+        match restored {
+            Ok(()) => cause,
+            Err(failed) => PublishError::RollbackFailed {
+                run_date: self.run_date,
+                rollback: chain_text(&failed),
+                source: Box::new(cause),
+            },
+        }
+    }
+
+    fn restore_table(&self, table: &str) -> Result<(), PublishError> {
+        let target = self.target(table);
+        let staged = self.staging().join(table);
+        if target.exists() && !staged.exists() {
+            fs::rename(&target, &staged).map_err(|e| self.io("moving back", &target, e))?;
+        }
+        let old = self.retired().join(table);
+        if old.exists() {
+            fs::rename(&old, &target).map_err(|e| self.io("restoring", &old, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// What a failed swap does with what it already moved.
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    /// Put the previous partitions back and discard staging.
+    RollBack,
+    /// Leave everything for the next run to roll forward.
+    KeepStaging,
+}
+
+/// An error and its causes on one line, for an error kept as text.
+fn chain_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
+fn failpoint(name: &str) -> bool {
+    std::env::var(FAILPOINT_ENV).as_deref() == Ok(name)
 }
 
 fn staged_tables(staging: &Path) -> std::io::Result<Vec<String>> {

@@ -1,5 +1,6 @@
 //! One nightly run for one as-of date: the stages in order, and the tables
-//! they publish.
+//! they publish. Right after ingest the quality gate judges the inputs; when
+//! it finds an error the run stops there and publishes nothing.
 //!
 //! The plan (config, dates, folders) is fixed before any data is read, and
 //! the clock is handed in, so a rerun of D on the same inputs with the
@@ -10,8 +11,9 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use polars::prelude::*;
-use tracing::info;
+use tracing::{info, warn};
 
+use crate::check::{self, Level, Refused, Report};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::contract::SourceKind;
@@ -41,6 +43,8 @@ pub struct RunSummary {
     pub rows_accepted: u64,
     pub rows_quarantined: u64,
     pub model_version: String,
+    /// Warning-level findings of the quality gate, one line each.
+    pub warnings: Vec<String>,
 }
 
 pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
@@ -51,6 +55,14 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
     info!(as_of = %plan.as_of, out = %plan.out_dir.display(), "run started");
 
     let ingested = ingest::ingest(config, plan.data_dir.as_deref())?;
+    let gate = check::assess(config, plan.as_of, &ingested, check::DEFAULT_PROBLEMS);
+    if gate.refuses() {
+        return Err(Refused { report: gate }.into());
+    }
+    let warnings = gate_warnings(&gate);
+    for warning in &warnings {
+        warn!(as_of = %plan.as_of, "{warning}");
+    }
 
     let tonight = features::compute(&ingested, config, cutoff)
         .map_err(anyhow::Error::from)
@@ -71,7 +83,8 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
         "signals detected"
     );
 
-    let summary = summarize(plan.as_of, &ingested, &tonight, &scores, &signals);
+    let mut summary = summarize(plan.as_of, &ingested, &tonight, &scores, &signals);
+    summary.warnings = warnings;
     let partition = Partition {
         tables: vec![
             (
@@ -377,7 +390,14 @@ fn summarize(
         rows_accepted: ingested.stats.iter().map(|s| s.rows_accepted).sum(),
         rows_quarantined: ingested.stats.iter().map(|s| s.rows_quarantined).sum(),
         model_version: scores.model_version.clone(),
+        warnings: Vec::new(),
     }
+}
+
+fn gate_warnings(gate: &Report) -> Vec<String> {
+    gate.findings_at(Level::Warning)
+        .map(|(source, finding)| format!("{source}: {}", finding.message))
+        .collect()
 }
 
 fn runs_table(

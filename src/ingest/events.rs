@@ -295,13 +295,18 @@ fn event_count(row: &Row) -> Result<i64, Problem> {
     };
     if count < 0.0 || count.fract() != 0.0 {
         let reason = "count must be a whole number of events, 0 or more";
-        return Err(Problem::new(&row.column_of("count"), &count.to_string(), reason));
+        return Err(Problem::new(
+            &row.column_of("count"),
+            &count.to_string(),
+            reason,
+        ));
     }
     Ok(count as i64)
 }
 
 pub struct SocialSink<'a> {
     pub known: Option<&'a BTreeSet<String>>,
+    ids: FirstSeen<String>,
     account_id: Vec<Option<String>>,
     ts_ms: Vec<i64>,
     channel: Vec<Option<String>>,
@@ -313,6 +318,7 @@ impl<'a> SocialSink<'a> {
     pub fn new(known: Option<&'a BTreeSet<String>>) -> Self {
         SocialSink {
             known,
+            ids: FirstSeen::default(),
             account_id: Vec::new(),
             ts_ms: Vec::new(),
             channel: Vec::new(),
@@ -338,6 +344,9 @@ impl RowSink for SocialSink<'_> {
         known_account(row, self.known)?;
         let at = need_millis(row, "time")?;
         let sentiment = sentiment(row)?;
+        if let Some(id) = row.text("id") {
+            self.ids.check(id, row, "id", "interaction id")?;
+        }
 
         self.account_id.push(Some(account));
         self.ts_ms.push(at);
@@ -426,7 +435,7 @@ impl RowSink for VerificationSink {
         let id = need_text(row, "signal_id")?;
         let verified = need_millis(row, "verified")?;
         let outcome = need_text(row, "outcome")?;
-        self.ids.check(id.clone(), row, "signal_id", "verification of a signal")?;
+        self.ids.check(id.clone(), row, "signal_id", "signal id")?;
 
         self.signal_id.push(Some(id));
         self.verified_ms.push(verified);

@@ -156,9 +156,8 @@ pub fn flag(row: &Row, field: &str) -> Result<Option<bool>, Problem> {
     if only_true {
         return Ok(Some(false));
     }
-    let reason = format!(
-        "`{text}` is neither true nor false; map it under values.{field} in config"
-    );
+    let reason =
+        format!("`{text}` is neither true nor false; map it under values.{field} in config");
     Err(Problem::new(&row.column_of(field), &text, reason))
 }
 

@@ -33,8 +33,8 @@ fn key_part(text: &str) -> String {
     text.trim().to_lowercase()
 }
 
-#[derive(Default)]
-pub struct InventorySink {
+pub struct InventorySink<'a> {
+    regions: &'a RegionResolver,
     keys: FirstSeen<(i32, String, String, String)>,
     day: Vec<i32>,
     partner: Vec<String>,
@@ -44,12 +44,25 @@ pub struct InventorySink {
     sold: Vec<f64>,
 }
 
-impl InventorySink {
-    pub fn frame(&self, regions: &RegionResolver) -> PolarsResult<DataFrame> {
+impl<'a> InventorySink<'a> {
+    pub fn new(regions: &'a RegionResolver) -> Self {
+        InventorySink {
+            regions,
+            keys: FirstSeen::default(),
+            day: Vec::new(),
+            partner: Vec::new(),
+            region: Vec::new(),
+            product: Vec::new(),
+            on_hand: Vec::new(),
+            sold: Vec::new(),
+        }
+    }
+
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             column("day", self.day.clone()),
             column("partner", self.partner.clone()),
-            column("region", resolved(regions, &self.region)),
+            column("region", self.region.clone()),
             column("product", self.product.clone()),
             column("on_hand", self.on_hand.clone()),
             column("sold", self.sold.clone()),
@@ -57,17 +70,22 @@ impl InventorySink {
     }
 }
 
-impl RowSink for InventorySink {
+impl RowSink for InventorySink<'_> {
     fn accept(&mut self, row: &Row) -> Result<(), Problem> {
         let day = need_days(row, "date")?;
         let partner = need_text(row, "partner")?;
-        let region = need_text(row, "region")?;
+        let region = self.regions.resolve(&need_text(row, "region")?);
         let product = need_text(row, "product")?;
         need_number(row, "on_hand")?;
         need_number(row, "sold")?;
         let on_hand = not_negative(row, "on_hand")?.unwrap_or_default();
         let sold = not_negative(row, "sold")?.unwrap_or_default();
-        let key = (day, key_part(&partner), key_part(&region), key_part(&product));
+        let key = (
+            day,
+            key_part(&partner),
+            key_part(&region),
+            key_part(&product),
+        );
         self.keys
             .check(key, row, "product", "partner, region, product and date")?;
 
@@ -83,6 +101,7 @@ impl RowSink for InventorySink {
 
 pub struct CompetitorPriceSink<'a> {
     pub money: Money<'a>,
+    regions: &'a RegionResolver,
     /// Lower-cased name our own prices go by.
     own_name: String,
     keys: FirstSeen<(i32, String, String, String)>,
@@ -95,9 +114,10 @@ pub struct CompetitorPriceSink<'a> {
 }
 
 impl<'a> CompetitorPriceSink<'a> {
-    pub fn new(money: Money<'a>, own_name: &str) -> Self {
+    pub fn new(money: Money<'a>, regions: &'a RegionResolver, own_name: &str) -> Self {
         CompetitorPriceSink {
             money,
+            regions,
             own_name: key_part(own_name),
             keys: FirstSeen::default(),
             day: Vec::new(),
@@ -109,12 +129,12 @@ impl<'a> CompetitorPriceSink<'a> {
         }
     }
 
-    pub fn frame(&self, regions: &RegionResolver) -> PolarsResult<DataFrame> {
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             column("day", self.day.clone()),
             column("competitor", self.competitor.clone()),
             column("product", self.product.clone()),
-            column("region", resolved(regions, &self.region)),
+            column("region", self.region.clone()),
             column("price_base", self.price_base.clone()),
             column("is_own", self.is_own.clone()),
         ])
@@ -126,11 +146,16 @@ impl RowSink for CompetitorPriceSink<'_> {
         let day = need_days(row, "date")?;
         let competitor = need_text(row, "competitor")?;
         let product = need_text(row, "product")?;
-        let region = need_text(row, "region")?;
+        let region = self.regions.resolve(&need_text(row, "region")?);
         need_number(row, "price")?;
         let price = not_negative(row, "price")?.unwrap_or_default();
         let price_base = self.money.to_base(row, price, day as i64 * MS_PER_DAY)?;
-        let key = (day, key_part(&competitor), key_part(&product), key_part(&region));
+        let key = (
+            day,
+            key_part(&competitor),
+            key_part(&product),
+            key_part(&region),
+        );
         self.keys
             .check(key, row, "price", "competitor, product, region and date")?;
 
@@ -210,8 +235,8 @@ fn policy_stance(row: &Row) -> Result<&'static str, Problem> {
         })
 }
 
-#[derive(Default)]
-pub struct WeatherSink {
+pub struct WeatherSink<'a> {
+    regions: &'a RegionResolver,
     keys: FirstSeen<(i32, String)>,
     day: Vec<i32>,
     region: Vec<String>,
@@ -220,11 +245,23 @@ pub struct WeatherSink {
     severe: Vec<Option<bool>>,
 }
 
-impl WeatherSink {
-    pub fn frame(&self, regions: &RegionResolver) -> PolarsResult<DataFrame> {
+impl<'a> WeatherSink<'a> {
+    pub fn new(regions: &'a RegionResolver) -> Self {
+        WeatherSink {
+            regions,
+            keys: FirstSeen::default(),
+            day: Vec::new(),
+            region: Vec::new(),
+            temperature: Vec::new(),
+            precipitation: Vec::new(),
+            severe: Vec::new(),
+        }
+    }
+
+    pub fn frame(&self) -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             column("day", self.day.clone()),
-            column("region", resolved(regions, &self.region)),
+            column("region", self.region.clone()),
             column("temperature", self.temperature.clone()),
             column("precipitation", self.precipitation.clone()),
             column("severe", self.severe.clone()),
@@ -232,10 +269,10 @@ impl WeatherSink {
     }
 }
 
-impl RowSink for WeatherSink {
+impl RowSink for WeatherSink<'_> {
     fn accept(&mut self, row: &Row) -> Result<(), Problem> {
         let day = need_days(row, "date")?;
-        let region = need_text(row, "region")?;
+        let region = self.regions.resolve(&need_text(row, "region")?);
         let precipitation = not_negative(row, "precipitation")?;
         let severe = flag(row, "severe")?;
         self.keys
@@ -321,8 +358,7 @@ impl CommoditySink {
             if column == date_column || column.is_empty() || row.is_null(text) {
                 continue;
             }
-            let close =
-                parse::number(text).map_err(|reason| Problem::new(column, text, reason))?;
+            let close = parse::number(text).map_err(|reason| Problem::new(column, text, reason))?;
             closes.push((column.clone(), close));
         }
         self.keys

@@ -60,28 +60,36 @@ pub fn in_order<T: PartialOrd>(
 }
 
 /// Where a key was first seen, so a duplicate can point at it.
-#[derive(Default)]
 pub struct FirstSeen<K: Ord> {
-    seen: BTreeMap<K, (String, u64)>,
+    /// The files seen so far; keys point into it to keep memory small.
+    files: Vec<String>,
+    seen: BTreeMap<K, (usize, u64)>,
+}
+
+impl<K: Ord> Default for FirstSeen<K> {
+    fn default() -> Self {
+        FirstSeen {
+            files: Vec::new(),
+            seen: BTreeMap::new(),
+        }
+    }
 }
 
 impl<K: Ord> FirstSeen<K> {
     /// Records `key`, or says where the row it duplicates is.
-    pub fn check(
-        &mut self,
-        key: K,
-        row: &Row,
-        field: &str,
-        what: &str,
-    ) -> Result<(), Problem> {
-        let file = row.file.display().to_string();
-        if let Some((first_file, first_line)) = self.seen.get(&key) {
+    pub fn check(&mut self, key: K, row: &Row, field: &str, what: &str) -> Result<(), Problem> {
+        if let Some(&(file, line)) = self.seen.get(&key) {
             let value = row.raw(&row.column_of(field)).unwrap_or("");
-            let first = place(first_file, *first_line, row.file);
+            let first = place(&self.files[file], line, row.file);
             let reason = format!("duplicate of {first}: same {what}");
             return Err(Problem::new(&row.column_of(field), value, reason));
         }
-        self.seen.insert(key, (file, row.line));
+
+        let file = row.file.display().to_string();
+        if self.files.last() != Some(&file) {
+            self.files.push(file);
+        }
+        self.seen.insert(key, (self.files.len() - 1, row.line));
         Ok(())
     }
 }

@@ -146,15 +146,15 @@ pub fn read(
             (stats, sink.frame())
         }
         SourceKind::ChannelInventory => {
-            let mut sink = InventorySink::default();
+            let mut sink = InventorySink::new(&ingested.regions);
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
-            (stats, sink.frame(&ingested.regions))
+            (stats, sink.frame())
         }
         SourceKind::CompetitorPrices => {
             let own = source.own_name.as_deref().unwrap_or(&config.company.name);
-            let mut sink = CompetitorPriceSink::new(money, own);
+            let mut sink = CompetitorPriceSink::new(money, &ingested.regions, own);
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
-            (stats, sink.frame(&ingested.regions))
+            (stats, sink.frame())
         }
         SourceKind::Policies => {
             let mut sink = PolicySink::default();
@@ -162,9 +162,9 @@ pub fn read(
             (stats, sink.frame(&ingested.regions))
         }
         SourceKind::Weather => {
-            let mut sink = WeatherSink::default();
+            let mut sink = WeatherSink::new(&ingested.regions);
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
-            (stats, sink.frame(&ingested.regions))
+            (stats, sink.frame())
         }
         SourceKind::Commodities => {
             let mut sink = CommoditySink::new(&config.industry_symbols);
@@ -550,14 +550,18 @@ impl OrderSink<'_> {
         use sha2::{Digest, Sha256};
 
         let mut digest = Sha256::new();
-        for text in row.headers.iter().map(String::as_str).chain(row.cells.iter()) {
+        for text in row
+            .headers
+            .iter()
+            .map(String::as_str)
+            .chain(row.cells.iter())
+        {
             digest.update(text.trim().as_bytes());
             digest.update([0x1f]);
         }
         let mut key = [0u8; 16];
         key.copy_from_slice(&digest.finalize()[..16]);
-        self.lines
-            .check(key, row, "id", "values in every column")
+        self.lines.check(key, row, "id", "values in every column")
     }
 }
 
