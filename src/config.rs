@@ -127,6 +127,10 @@ pub struct RegionRules {
 }
 
 /// One declared source: where its files are and how their columns map.
+///
+/// Files ending in `.gz` are gunzipped first. CSV line numbers count file
+/// lines (a quoted line break counts); JSON lines give the line number of
+/// each object; Parquet gives the 1-based row number.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
@@ -148,7 +152,11 @@ pub struct SourceConfig {
     /// Cell texts that mean "no value".
     #[serde(default = "default_null_values")]
     pub null_values: Vec<String>,
-    /// Canonical field -> column name in the file.
+    /// Canonical field -> column in the file. A name matches the header
+    /// exactly, else case-insensitively (`account_id` finds `ACCOUNT_ID`);
+    /// `"#3"` means the third column, counted from 1, for files whose
+    /// header repeats a name. A required field's column must be in every
+    /// file; an optional one may be missing from some files of a glob.
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
     /// Extra columns whose values also name the region (org only).

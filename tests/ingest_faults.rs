@@ -66,7 +66,13 @@ fn entries(ingested: &Ingested) -> Vec<Entry> {
 }
 
 fn entry(file: &str, line: u64, column: &str, value: &str, reason: &str) -> Entry {
-    (file.into(), line, column.into(), value.into(), reason.into())
+    (
+        file.into(),
+        line,
+        column.into(),
+        value.into(),
+        reason.into(),
+    )
 }
 
 fn frame(ingested: &Ingested, kind: SourceKind) -> &DataFrame {
@@ -109,7 +115,7 @@ fn crlf_line_numbers() {
                 7,
                 "account_id",
                 "",
-                "required identifier is blank or null"
+                "required identifier is missing (blank or null)"
             ),
         ]
     );
@@ -132,8 +138,14 @@ fn gb18030_four_byte() {
     let orders = frame(&ingested, SourceKind::Orders);
 
     assert_eq!(counts(&ingested), (3, 3, 0));
-    assert_eq!(texts(orders, "account_id"), some(&["客户一", "客户二", "客户三"]));
-    assert_eq!(texts(orders, "industry"), some(&["制造业", "𠀀科技", "零售"]));
+    assert_eq!(
+        texts(orders, "account_id"),
+        some(&["客户一", "客户二", "客户三"])
+    );
+    assert_eq!(
+        texts(orders, "industry"),
+        some(&["制造业", "𠀀科技", "零售"])
+    );
 }
 
 #[test]
@@ -274,7 +286,10 @@ fn dates_and_zones() {
     let orders = frame(&ingested, SourceKind::Orders);
 
     assert_eq!(counts(&ingested), (7, 5, 2));
-    assert_eq!(texts(orders, "order_id"), some(&["T1", "T2", "T3", "T4", "T5"]));
+    assert_eq!(
+        texts(orders, "order_id"),
+        some(&["T1", "T2", "T3", "T4", "T5"])
+    );
     let at = vec![
         1_625_133_600_000,   // 12:00 CEST is 10:00 UTC
         1_625_140_800_000,   // the written offset wins over the zone
@@ -312,12 +327,21 @@ fn identifiers() {
     let accounts = frame(&ingested, SourceKind::Accounts);
 
     assert_eq!(counts(&ingested), (7, 3, 4));
-    assert_eq!(texts(accounts, "account_id"), some(&["00123", "C-9", "AB 12"]));
-    let blank = "required identifier is blank or null";
+    assert_eq!(
+        texts(accounts, "account_id"),
+        some(&["00123", "C-9", "AB 12"])
+    );
+    let blank = "required identifier is missing (blank or null)";
     assert_eq!(
         entries(&ingested),
         vec![
-            entry("accounts.csv", 4, "account_id", "C-9", "duplicate account id"),
+            entry(
+                "accounts.csv",
+                4,
+                "account_id",
+                "C-9",
+                "duplicate account id"
+            ),
             entry("accounts.csv", 5, "account_id", "", blank),
             entry("accounts.csv", 6, "account_id", "NULL", blank),
             entry("accounts.csv", 7, "account_id", "Null", blank),
@@ -380,7 +404,10 @@ fn jsonl_orders() {
 
     assert_eq!(counts(&ingested), (6, 3, 3));
     assert_eq!(texts(orders, "order_id"), some(&["007", "009", "012"]));
-    assert_eq!(floats(orders, "amount_base"), vec![12345.678901, 1250.0, 7.0]);
+    assert_eq!(
+        floats(orders, "amount_base"),
+        vec![12345.678901, 1250.0, 7.0]
+    );
     let at = vec![1_762_160_400_000, 1_762_214_400_000, 1_762_333_200_000];
     assert_eq!(millis(orders, "ts_ms"), at);
     assert_eq!(
@@ -391,7 +418,7 @@ fn jsonl_orders() {
                 2,
                 "account_id",
                 "",
-                "required identifier is blank or null"
+                "required identifier is missing (blank or null)"
             ),
             entry(
                 "orders.jsonl",

@@ -98,19 +98,38 @@ impl<'a> CsvRecords<'a> {
             ));
         }
 
+        let cells = match self.encoding {
+            TextEncoding::Utf8 => csv::StringRecord::from_byte_record(self.raw.clone())
+                .map_err(|e| self.undecodable(e.utf8_error().field()))?,
+            TextEncoding::Gb18030 => self.decoded()?,
+        };
+        Ok(Record::text(line, cells))
+    }
+}
+
+impl CsvRecords<'_> {
+    /// Each cell decoded on its own (the UTF-8 path checks the whole record
+    /// at once and only names the failing cell).
+    fn decoded(&self) -> Result<csv::StringRecord, Problem> {
         let mut cells = csv::StringRecord::with_capacity(self.raw.as_slice().len(), self.raw.len());
         for (index, bytes) in self.raw.iter().enumerate() {
-            let text = self.encoding.decode(bytes).ok_or_else(|| {
-                let reason = format!("not valid {}", self.encoding.name());
-                Problem::new(
-                    &self.headers[index],
-                    &String::from_utf8_lossy(bytes),
-                    reason,
-                )
-            })?;
+            let text = self
+                .encoding
+                .decode(bytes)
+                .ok_or_else(|| self.undecodable(index))?;
             cells.push_field(&text);
         }
-        Ok(Record::text(line, cells))
+        Ok(cells)
+    }
+
+    fn undecodable(&self, index: usize) -> Problem {
+        let bytes = &self.raw[index];
+        let reason = format!("not valid {}", self.encoding.name());
+        Problem::new(
+            &self.headers[index],
+            &String::from_utf8_lossy(bytes),
+            reason,
+        )
     }
 }
 

@@ -246,6 +246,15 @@ mod tests {
     }
 
     #[test]
+    fn a_half_hour_gap_moves_forward_by_half_an_hour() {
+        let lord_howe: Tz = "Australia/Lord_Howe".parse().unwrap();
+        let gap = timestamp("2021-10-03 02:15:00", &[], lord_howe).unwrap();
+        let after = timestamp("2021-10-03 02:45:00", &[], lord_howe).unwrap();
+        assert_eq!(gap, after, "02:15 in a 02:00-02:30 gap reads as 02:45");
+        assert_eq!(gap, 1_633_189_500_000, "15:45 UTC the day before");
+    }
+
+    #[test]
     fn impossible_dates_are_refused() {
         let err = date("2025-02-30", &[]).unwrap_err();
         assert!(err.contains("2025-02-30"), "{err}");

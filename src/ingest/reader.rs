@@ -193,7 +193,11 @@ impl Row<'_> {
     /// The raw text of a file column, if the file has it: by exact name,
     /// else case-insensitively, or `#n` for the n-th column.
     pub fn raw(&self, column: &str) -> Option<&str> {
-        let index = find_column(self.headers, column).ok().flatten()?;
+        let exact = self.headers.iter().position(|h| h == column);
+        let index = match exact {
+            Some(index) => index,
+            None => find_column(self.headers, column).ok().flatten()?,
+        };
         self.cells.get(index).map(str::trim)
     }
 
@@ -342,8 +346,9 @@ pub fn find_column(headers: &[String], mapped: &str) -> Result<Option<usize>, St
         .filter(|i| headers[*i] == mapped)
         .collect();
     let matches = if exact.is_empty() {
+        let lower = mapped.to_lowercase();
         (0..headers.len())
-            .filter(|i| headers[*i].to_lowercase() == mapped.to_lowercase())
+            .filter(|i| headers[*i].to_lowercase() == lower)
             .collect()
     } else {
         exact
@@ -690,7 +695,7 @@ impl FileReader<'_> {
 
 fn missing_reason(kind: FieldType) -> &'static str {
     match kind {
-        FieldType::Id => "required identifier is blank or null",
+        FieldType::Id => "required identifier is missing (blank or null)",
         _ => "required value is missing",
     }
 }
