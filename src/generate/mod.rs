@@ -258,6 +258,7 @@ impl Plan {
                 no_churn_risk,
                 no_signal: planted(Plant::Dormant),
                 white_space_regions: world::OPEN_REGIONS.iter().map(|r| r.0).collect(),
+                // The two regions with the largest share of accounts.
                 covered_regions: vec!["Germany", "United States"],
             },
         }
