@@ -492,3 +492,47 @@ fn parquet_int96_far_future() {
         )]
     );
 }
+
+#[test]
+fn jsonl_no_valid_object() {
+    let ingested = read_ok("jsonl_no_valid_object");
+
+    assert_eq!(counts(&ingested), (2, 0, 2));
+    let reasons: Vec<String> = entries(&ingested).into_iter().map(|e| e.4).collect();
+    assert!(reasons[0].starts_with("not valid JSON: "), "{}", reasons[0]);
+    assert_eq!(reasons[1], "not a JSON object: expected `{`");
+    let lines: Vec<u64> = entries(&ingested).iter().map(|e| e.1).collect();
+    assert_eq!(lines, vec![1, 2]);
+}
+
+/// The UCI Online Retail export (gzipped CSV, 541,909 invoice lines) read
+/// through the example config: every line is accounted for.
+#[test]
+fn real_online_retail_orders_balance() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = repo.join("../shared/data");
+    if !data.is_dir() {
+        println!("skipped: ../shared/data not found");
+        return;
+    }
+    let config = Config::load(&repo.join("config/examples/online_retail.toml")).unwrap();
+    let ingested = ingest(&config, Some(&data)).unwrap();
+
+    let orders = ingested
+        .stats
+        .iter()
+        .find(|s| s.source == SourceKind::Orders)
+        .unwrap();
+    assert_eq!(orders.rows_read, 541_909);
+    assert_eq!(orders.rows_accepted, 406_829);
+    assert_eq!(orders.rows_quarantined, 135_080);
+    let blank_customer = ingested
+        .quarantine
+        .iter()
+        .filter(|q| q.column == "CustomerID" && q.value.is_empty())
+        .count();
+    assert_eq!(
+        blank_customer, 135_080,
+        "every refusal is a missing customer"
+    );
+}

@@ -240,6 +240,7 @@ pub fn read_source(
     let mut stats = SourceStats::new(kind);
     let mut hasher = Sha256::new();
     let mut found = BTreeSet::new();
+    let mut with_columns = 0;
 
     for path in &files {
         let bytes = read_bytes(kind, path)?;
@@ -252,10 +253,14 @@ pub fn read_source(
             zone: zone.unwrap_or(company_zone),
         };
         let plain = file.decompress(&bytes)?;
-        file.read_rows(strip_bom(&plain), sink, &mut stats, quarantine, &mut found)?;
+        let columns =
+            file.read_rows(strip_bom(&plain), sink, &mut stats, quarantine, &mut found)?;
+        with_columns += usize::from(columns);
         stats.files.push(path.display().to_string());
     }
-    optional_columns_seen(kind, config, &files, &found)?;
+    if with_columns > 0 {
+        optional_columns_seen(kind, config, &files, &found)?;
+    }
 
     stats.content_hash = format!("{:x}", hasher.finalize());
     Ok(stats)
@@ -456,6 +461,7 @@ impl FileReader<'_> {
         }
     }
 
+    /// Reads one file's rows; true when the file has columns to map.
     fn read_rows(
         &self,
         plain: &[u8],
@@ -463,7 +469,7 @@ impl FileReader<'_> {
         stats: &mut SourceStats,
         quarantine: &mut Vec<Quarantine>,
         found: &mut BTreeSet<&'static str>,
-    ) -> Result<(), IngestError> {
+    ) -> Result<bool, IngestError> {
         let mut records = self.records(plain)?;
         let headers = records.headers().to_vec();
         let fields = self.kind.contract();
@@ -510,7 +516,7 @@ impl FileReader<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(!keyless)
     }
 
     /// For each contract field, the index of its mapped column in this file.
