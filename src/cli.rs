@@ -76,13 +76,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a generated data set and its config.
+    /// Write a generated data set, its config and its manifest.
     Generate {
+        /// Number of accounts.
         #[arg(long, default_value_t = 400)]
         accounts: u64,
         /// Days of history, 1 to 36500.
         #[arg(long, default_value_t = 730, value_parser = history_days())]
         days: i64,
+        /// Seed of every random draw; the same seed gives the same files.
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// The first day after the generated history.
@@ -95,6 +97,7 @@ pub enum Command {
         /// complaints, policies).
         #[arg(long, value_enum, default_value_t = FileEncoding::Utf8)]
         encoding: FileEncoding,
+        /// Folder the files are written to.
         #[arg(long)]
         out: PathBuf,
     },
