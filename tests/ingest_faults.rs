@@ -207,7 +207,7 @@ fn money_formats() {
     let ingested = read_ok("money_formats");
     let orders = frame(&ingested, SourceKind::Orders);
 
-    assert_eq!(counts(&ingested), (8, 4, 4));
+    assert_eq!(counts(&ingested), (9, 4, 5));
     assert_eq!(texts(orders, "order_id"), some(&["M1", "M2", "M3", "M8"]));
     assert_eq!(
         floats(orders, "amount_base"),
@@ -256,6 +256,14 @@ fn money_formats() {
                 "amount",
                 "1e400",
                 "`1e400` is out of the range numbers can hold"
+            ),
+            entry(
+                "orders.csv",
+                10,
+                "amount",
+                "$5",
+                "amount is written in USD or CAD or AUD or NZD or SGD or HKD or MXN or TWD \
+                 but the row's currency is CNY"
             ),
         ]
     );

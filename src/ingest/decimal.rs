@@ -34,6 +34,40 @@ const CURRENCY_AFFIXES: &[&str] = &[
     "円",
 ];
 
+/// The currencies a sign or word may stand for (`$` and `¥` are shared).
+const CURRENCY_MEANINGS: &[(&str, &[&str])] = &[
+    ("US$", &["USD"]),
+    ("HK$", &["HKD"]),
+    ("RMB", &["CNY"]),
+    ("CNY", &["CNY"]),
+    ("USD", &["USD"]),
+    ("EUR", &["EUR"]),
+    ("GBP", &["GBP"]),
+    ("JPY", &["JPY"]),
+    ("HKD", &["HKD"]),
+    ("人民币", &["CNY"]),
+    ("¥", &["CNY", "JPY"]),
+    ("元", &["CNY"]),
+    (
+        "$",
+        &["USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN", "TWD"],
+    ),
+    ("€", &["EUR"]),
+    ("£", &["GBP"]),
+    ("円", &["JPY"]),
+];
+
+/// The currencies an amount's sign or word may stand for, when it has one
+/// (so `$12` in a EUR row can be refused instead of read as 12 EUR).
+pub fn written_currencies(text: &str) -> Option<&'static [&'static str]> {
+    let normal = half_width(text.trim());
+    let (_, body) = strip_sign(&normal);
+    CURRENCY_MEANINGS
+        .iter()
+        .find(|(affix, _)| body.starts_with(affix) || body.ends_with(affix))
+        .map(|(_, codes)| *codes)
+}
+
 /// A decimal number `units / 10^scale`, held exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decimal {
@@ -265,6 +299,14 @@ mod tests {
         assert_eq!(amount("RMB 88"), "88");
         assert_eq!(amount("£0.07"), "0.07");
         assert_eq!(amount("1.5E+06"), "1500000");
+    }
+
+    #[test]
+    fn written_currencies_name_what_a_sign_may_mean() {
+        assert_eq!(written_currencies("(€12)"), Some(&["EUR"][..]));
+        assert_eq!(written_currencies("1,280元"), Some(&["CNY"][..]));
+        assert_eq!(written_currencies("￥5"), Some(&["CNY", "JPY"][..]));
+        assert_eq!(written_currencies("12.50"), None);
     }
 
     #[test]

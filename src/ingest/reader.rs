@@ -15,7 +15,11 @@
 //!
 //! Mapped columns are found by exact name first, then case-insensitively
 //! (Snowflake exports upper-case names), or by position with `#n`.
+//! Numbers are parsed exactly (see [`super::decimal`]) and reach the frames
+//! as f64 only when that f64 reads back as the same decimal; an amount
+//! written with a currency sign or word must match the row's currency.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,7 +29,7 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use super::csv_input::CsvRecords;
-use super::decimal::Decimal;
+use super::decimal::{self, Decimal};
 use super::encoding::{strip_bom, TextEncoding};
 use super::{jsonl, parquet_input, IngestError, Quarantine, SourceStats};
 use crate::config::{Format, IdCase, SourceConfig};
@@ -424,17 +428,19 @@ struct FileReader<'a> {
 }
 
 impl FileReader<'_> {
-    /// Gunzips `.gz` files (all members of a multi-member stream); a stream
-    /// cut short is a broken export.
-    fn decompress(&self, bytes: &[u8]) -> Result<Vec<u8>, IngestError> {
-        if !self.path.extension().is_some_and(|e| e == "gz") {
-            return Ok(bytes.to_vec());
+    /// Gunzips `.gz` files and files that start with the gzip magic bytes
+    /// (all members of a multi-member stream); a stream cut short is a
+    /// broken export.
+    fn decompress<'b>(&self, bytes: &'b [u8]) -> Result<Cow<'b, [u8]>, IngestError> {
+        let named = self.path.extension().is_some_and(|e| e == "gz");
+        if !named && !bytes.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Cow::Borrowed(bytes));
         }
         let mut plain = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut plain)
             .map_err(|e| self.broken(format!("cannot decompress (a truncated export?): {e}")))?;
-        Ok(plain)
+        Ok(Cow::Owned(plain))
     }
 
     fn records<'b>(&self, plain: &'b [u8]) -> Result<Records<'b>, IngestError> {
@@ -611,10 +617,53 @@ impl FileReader<'_> {
                 continue;
             }
             let parsed = match record.native(index) {
-                Some(native) => self.from_native(field.kind, native, text),
+                Some(native) => self.typed_value(field.kind, native, text),
                 None => self.parse_value(field.kind, text),
             };
             *slot = Some(parsed.map_err(|reason| Problem::new(&column, text, reason))?);
+        }
+        self.check_written_currency(record, headers, fields, positions, values)
+    }
+
+    /// An amount written with a currency sign or word must agree with the
+    /// row's currency (its currency field, else the source's `currency`).
+    fn check_written_currency(
+        &self,
+        record: &Record,
+        headers: &[String],
+        fields: &[Field],
+        positions: &[Option<usize>],
+        values: &[Option<Value>],
+    ) -> Result<(), Problem> {
+        let currency_field = fields.iter().position(|f| f.kind == FieldType::Currency);
+        let row_currency = match currency_field.and_then(|i| values[i].as_ref()) {
+            Some(Value::Text(code)) => Some(code.clone()),
+            _ => self.config.currency.as_deref().map(str::to_ascii_uppercase),
+        };
+        let Some(row_currency) = row_currency else {
+            return Ok(());
+        };
+
+        for ((field, position), value) in fields.iter().zip(positions).zip(values) {
+            let (FieldType::Number, Some(index), Some(_)) = (field.kind, position, value) else {
+                continue;
+            };
+            let text = record.cells[*index].trim();
+            let Some(codes) = decimal::written_currencies(text) else {
+                continue;
+            };
+            if !codes.contains(&row_currency.as_str()) {
+                let mapped = self.config.column(field.name).unwrap_or(field.name);
+                let reason = format!(
+                    "amount is written in {} but the row's currency is {row_currency}",
+                    codes.join(" or ")
+                );
+                return Err(Problem::new(
+                    &column_label(headers, *index, mapped),
+                    text,
+                    reason,
+                ));
+            }
         }
         Ok(())
     }
@@ -647,7 +696,7 @@ impl FileReader<'_> {
 
     /// A typed cell: dates and times are used as they are, naive times read
     /// in the source's zone; other field types parse the cell's text.
-    fn from_native(&self, kind: FieldType, native: Native, text: &str) -> Result<Value, String> {
+    fn typed_value(&self, kind: FieldType, native: Native, text: &str) -> Result<Value, String> {
         let local = |naive| {
             parse::local_to_utc(naive, self.zone)
                 .ok_or_else(|| format!("`{text}` does not exist in {}", self.zone))
