@@ -17,7 +17,7 @@ use crate::check::{self, Refused, Report};
 use crate::clock::{Clock, FixedClock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::features::CATALOGUE;
-use crate::generate::{self, GenerateOptions};
+use crate::generate::{self, FileEncoding, GenerateOptions, DEFAULT_BAD_SHARE};
 use crate::ingest::{self, IngestError};
 use crate::publish::PublishError;
 use crate::run::{self, RunPlan, RunSummary};
@@ -55,7 +55,7 @@ pub enum Command {
         #[arg(long, default_value = "radar-demo")]
         out: PathBuf,
         #[arg(long, default_value_t = 400)]
-        accounts: usize,
+        accounts: u64,
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -76,18 +76,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write a generated data set and its config.
+    /// Write a generated data set, its config and its manifest.
     Generate {
+        /// Number of accounts.
         #[arg(long, default_value_t = 400)]
-        accounts: usize,
+        accounts: u64,
         /// Days of history, 1 to 36500.
         #[arg(long, default_value_t = 730, value_parser = history_days())]
         days: i64,
+        /// Seed of every random draw; the same seed gives the same files.
         #[arg(long, default_value_t = 7)]
         seed: u64,
         /// The first day after the generated history.
         #[arg(long, default_value = "2026-01-01")]
         end: NaiveDate,
+        /// Share of event rows written malformed on purpose (0 to 0.5).
+        #[arg(long, default_value_t = DEFAULT_BAD_SHARE)]
+        bad_share: f64,
+        /// Encoding of the text-heavy files (accounts, prospects,
+        /// complaints, policies).
+        #[arg(long, value_enum, default_value_t = FileEncoding::Utf8)]
+        encoding: FileEncoding,
+        /// Folder the files are written to.
         #[arg(long)]
         out: PathBuf,
     },
@@ -169,6 +179,8 @@ fn dispatch(cli: Cli) -> Result<i32> {
             days,
             seed,
             end,
+            bad_share,
+            encoding,
             out,
         } => {
             let options = GenerateOptions {
@@ -176,12 +188,21 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 days,
                 seed,
                 end,
+                bad_share,
+                encoding,
             };
             let summary = generate::generate(&options, &out)?;
-            for (file, rows) in &summary.files {
-                println!("{file}: {rows} rows");
+            for written in &summary.manifest.sources {
+                println!(
+                    "{}: {} rows ({} bad on purpose) in {}",
+                    written.source,
+                    written.rows,
+                    written.bad_rows,
+                    written.files.join(" ")
+                );
             }
             println!("config: {}", summary.config_path.display());
+            println!("manifest: {}", summary.manifest_path.display());
             Ok(0)
         }
         Command::Features => {
@@ -206,7 +227,7 @@ fn today(config: &Config, clock: &dyn Clock) -> NaiveDate {
 /// The demo's as-of date: fixed, so every demo run reads the same history.
 const DEMO_AS_OF: &str = "2026-01-01";
 
-fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
+fn demo(out: &Path, accounts: u64, seed: u64) -> Result<()> {
     let as_of: NaiveDate = DEMO_AS_OF.parse().expect("valid demo date");
     let data = out.join("data");
     let options = GenerateOptions {
@@ -214,13 +235,15 @@ fn demo(out: &Path, accounts: usize, seed: u64) -> Result<()> {
         days: 730,
         seed,
         end: as_of,
+        bad_share: DEFAULT_BAD_SHARE,
+        encoding: FileEncoding::Utf8,
     };
     let generated = generate::generate(&options, &data)
         .with_context(|| format!("generating demo data in {}", data.display()))?;
     println!(
         "generated demo data in {} ({} deliberately bad rows)",
         data.display(),
-        generated.bad_rows
+        generated.manifest.bad_rows()
     );
 
     let plan = RunPlan {
