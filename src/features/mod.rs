@@ -101,9 +101,38 @@ pub fn compute(ingested: &Ingested, config: &Config, cutoff: Cutoff) -> PolarsRe
         frame = add(frame, &inputs)?;
     }
 
-    frame
+    let frame = frame
         .sort(["account_id"], SortMultipleOptions::default())
-        .collect()
+        .collect()?;
+    refuse_overflow(&frame)?;
+    Ok(frame)
+}
+
+/// Money sums are f64, which never wraps but saturates to infinity; a
+/// feature that did so is an error naming the feature and the account,
+/// never a number passed on to the model.
+fn refuse_overflow(frame: &DataFrame) -> PolarsResult<()> {
+    for spec in CATALOGUE {
+        let Ok(column) = frame.column(spec.name) else {
+            continue;
+        };
+        let Ok(values) = column.f64() else {
+            continue;
+        };
+        let Some(row) = values.iter().position(|v| v.is_some_and(|v| !v.is_finite())) else {
+            continue;
+        };
+        let account = frame.column("account_id")?.get(row)?;
+        return Err(PolarsError::ComputeError(
+            format!(
+                "feature `{}` overflowed for account {account}: a sum is beyond \
+                 what a 64-bit float holds",
+                spec.name
+            )
+            .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Days from `instant` (UTC milliseconds) to the cut.
@@ -301,6 +330,22 @@ mod tests {
             .f64()
             .unwrap()
             .get(row)
+    }
+
+    #[test]
+    fn a_sum_beyond_f64_is_an_error_naming_feature_and_account() {
+        let mut ingested = only_orders();
+        let orders = ingested.frames.get_mut(&SourceKind::Orders).unwrap();
+        let huge = Series::new("amount_base".into(), [1e308, 1e308, 20.0, 999.0]);
+        orders.replace("amount_base", huge.into()).unwrap();
+
+        let error = compute(&ingested, &config(), cutoff()).unwrap_err();
+
+        let text = error.to_string();
+        assert!(
+            text.contains("feature `order_amount_365d` overflowed for account \"a\""),
+            "{text}"
+        );
     }
 
     #[test]
