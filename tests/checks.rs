@@ -498,16 +498,6 @@ fn generate_with_zero_days_is_a_usage_error() {
     assert!(!out.exists(), "generate wrote files");
 }
 
-/// `../shared/data` next to the crate, when it is there.
-fn shared_data() -> Option<PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if data.is_dir() {
-        Some(data)
-    } else {
-        eprintln!("skipped: ../shared/data not found");
-        None
-    }
-}
 
 /// The example's source row in `check --json`, checked as of `as_of`.
 fn example_source(config: &str, data: &Path, as_of: &str, source: &str) -> Value {

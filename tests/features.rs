@@ -3,8 +3,11 @@
 //! example config, yields every catalogue column with the null rules the
 //! catalogue states.
 
+#[allow(dead_code)]
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use chrono::NaiveDate;
@@ -13,6 +16,8 @@ use radar::config::Config;
 use radar::features::{self, CATALOGUE};
 use radar::ingest;
 use radar::snapshot::Cutoff;
+
+use common::shared_data;
 
 /// Dimensions per group: DESIGN.md section 5, plus the two extra order
 /// features (order days and order value over 365 days).
@@ -83,16 +88,6 @@ fn features_command_prints_group_name_description_and_null_rule() {
     }
 }
 
-/// `../shared/data` next to the crate, when it is there.
-fn shared_data() -> Option<PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if data.is_dir() {
-        Some(data)
-    } else {
-        eprintln!("skipped: ../shared/data not found");
-        None
-    }
-}
 
 fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
     let column = frame

@@ -15,18 +15,8 @@ use radar::config::Config;
 use radar::contract::SourceKind;
 use radar::ingest::{ingest, Ingested};
 
-use common::{input_counts, read_table_on, Radar};
+use common::{input_counts, read_table_on, shared_data, Radar};
 
-/// `../shared/data` next to the crate, when it is there.
-fn shared_data() -> Option<PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if data.is_dir() {
-        Some(data)
-    } else {
-        eprintln!("skipped: ../shared/data not found");
-        None
-    }
-}
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

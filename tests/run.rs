@@ -423,16 +423,6 @@ fn lock_held_exits_4() {
     assert_eq!(entry_names(&out), [format!(".lock-run_date={AS_OF}")]);
 }
 
-/// `../shared/data` next to the crate, when it is there.
-fn shared_data() -> Option<PathBuf> {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    if data.is_dir() {
-        Some(data)
-    } else {
-        eprintln!("skipped: ../shared/data not found");
-        None
-    }
-}
 
 fn example_config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

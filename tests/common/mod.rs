@@ -493,3 +493,15 @@ market_size = "market_size"
 "#
     )
 }
+
+/// `../shared/data` next to the crate, when it is there.
+#[allow(dead_code)]
+pub fn shared_data() -> Option<PathBuf> {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if data.is_dir() {
+        Some(data)
+    } else {
+        eprintln!("skipped: ../shared/data not found");
+        None
+    }
+}
