@@ -77,8 +77,8 @@ pub fn opportunities(ingested: &Ingested, cutoff: Cutoff) -> Option<LazyFrame> {
 }
 
 /// The accounts that exist at the cut: declared accounts created before it
-/// (or with no creation date), else the accounts that have an order or a
-/// deal before it, with region, industry and currency from their first.
+/// (or with no creation date), else the accounts that have an event before
+/// it, with region, industry and currency from their first order.
 pub fn accounts(ingested: &Ingested, cutoff: Cutoff) -> LazyFrame {
     if let Some(accounts) = ingested.frame(SourceKind::Accounts) {
         let created = col("created_ms");
@@ -107,8 +107,39 @@ pub fn accounts(ingested: &Ingested, cutoff: Cutoff) -> LazyFrame {
         ])
     });
 
-    let events: Vec<LazyFrame> = [from_orders, from_deals].into_iter().flatten().collect();
+    let mut events: Vec<LazyFrame> = [from_orders, from_deals].into_iter().flatten().collect();
+    events.extend(other_activity(ingested, cutoff));
     first_seen_accounts(events)
+}
+
+/// Accounts seen only in contracts, service or engagement sources (an
+/// export of tweets per brand, say) exist from their first event too; these
+/// sources name no region, industry or currency.
+fn other_activity(ingested: &Ingested, cutoff: Cutoff) -> Vec<LazyFrame> {
+    let day_start = |day: &str| col(day).cast(DataType::Int64) * lit(MS_PER_DAY);
+    let sources = [
+        (SourceKind::Contracts, day_start("start_day")),
+        (SourceKind::Complaints, col("created_ms")),
+        (SourceKind::Tickets, col("opened_ms")),
+        (SourceKind::WebEvents, col("ts_ms")),
+        (SourceKind::Social, col("ts_ms")),
+    ];
+
+    let text_null = || lit(NULL).cast(DataType::String);
+    sources
+        .into_iter()
+        .filter_map(|(kind, first)| {
+            let frame = ingested.frame(kind)?.clone().lazy();
+            let seen = frame
+                .select([col("account_id"), first.alias("first_ms")])
+                .filter(col("first_ms").lt(lit(cutoff.millis)));
+            Some(seen.with_columns([
+                text_null().alias("region"),
+                text_null().alias("industry"),
+                text_null().alias("currency"),
+            ]))
+        })
+        .collect()
 }
 
 fn first_seen_accounts(events: Vec<LazyFrame>) -> LazyFrame {
@@ -141,4 +172,52 @@ fn first_seen_accounts(events: Vec<LazyFrame>) -> LazyFrame {
             lit(NULL).cast(DataType::String).alias("account_name"),
             lit(NULL).cast(DataType::Float64).alias("size"),
         ])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::fx::FxTable;
+    use crate::regions::RegionResolver;
+
+    fn cut() -> Cutoff {
+        Cutoff::new(NaiveDate::from_ymd_opt(2015, 2, 20).unwrap(), chrono_tz::UTC)
+    }
+
+    #[test]
+    fn accounts_seen_only_in_social_exist_from_their_first_interaction() {
+        let cut = cut();
+        let social = df!(
+            "account_id" => ["Delta", "United", "Delta", "Virgin"],
+            "ts_ms" => [
+                cut.millis - 5 * MS_PER_DAY,
+                cut.millis - MS_PER_DAY,
+                cut.millis - 9 * MS_PER_DAY,
+                cut.millis,
+            ],
+        )
+        .unwrap();
+        let ingested = Ingested {
+            frames: BTreeMap::from([(SourceKind::Social, social)]),
+            fx: FxTable::new("USD"),
+            regions: RegionResolver::default(),
+            known_accounts: None,
+            stats: Vec::new(),
+            quarantine: Vec::new(),
+        };
+
+        let accounts = accounts(&ingested, cut)
+            .sort(["account_id"], SortMultipleOptions::default())
+            .collect()
+            .unwrap();
+
+        let ids: Vec<_> = accounts.column("account_id").unwrap().str().unwrap().iter().collect();
+        assert_eq!(ids, [Some("Delta"), Some("United")], "Virgin's tweet is at the cut");
+        let created = accounts.column("created_ms").unwrap().i64().unwrap();
+        let created: Vec<_> = created.iter().collect();
+        let expected = [cut.millis - 9 * MS_PER_DAY, cut.millis - MS_PER_DAY];
+        assert_eq!(created, expected.map(Some));
+    }
 }
