@@ -124,11 +124,30 @@ fn naive_datetime(text: &str, formats: &[String]) -> Result<NaiveDateTime, Strin
         if let Ok(day) = NaiveDate::parse_from_str(text, format) {
             return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists"));
         }
+        if let Some(day) = period_start(text, format) {
+            return Ok(day.and_hms_opt(0, 0, 0).expect("midnight exists"));
+        }
     }
     Err(format!(
         "`{text}` matches none of the formats {}",
         formats.join(" | ")
     ))
+}
+
+/// A month (`%Y-%m`) or a year (`%Y`) read as its first day, for monthly
+/// and annual series. A period's average is only known once the period
+/// is over, so features over such series see it up to a period early.
+fn period_start(text: &str, format: &str) -> Option<NaiveDate> {
+    let has = |specs: &[&str]| specs.iter().any(|s| format.contains(s));
+    if has(&["%d", "%e", "%j", "%H"]) {
+        return None;
+    }
+    let (text, format) = if has(&["%m", "%b", "%B"]) {
+        (format!("{text}\u{1}01"), format!("{format}\u{1}%d"))
+    } else {
+        (format!("{text}\u{1}01\u{1}01"), format!("{format}\u{1}%m\u{1}%d"))
+    };
+    NaiveDate::parse_from_str(&text, &format).ok()
 }
 
 /// A naive local time in `zone` as UTC epoch milliseconds.
@@ -170,6 +189,19 @@ pub fn day_of_millis(ms: i64) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_and_years_read_as_their_first_day() {
+        let month = vec!["%Y-%m".to_string()];
+        let first_june = days_since_epoch(NaiveDate::from_ymd_opt(2017, 6, 1).unwrap());
+        assert_eq!(date("2017-06", &month), Ok(first_june));
+        assert!(date("2017-13", &month).is_err(), "no month 13");
+
+        let year = vec!["%Y".to_string()];
+        let new_year = days_since_epoch(NaiveDate::from_ymd_opt(1833, 1, 1).unwrap());
+        assert_eq!(date("1833", &year), Ok(new_year));
+        assert!(date("2017-06-31", &["%Y-%m-%d".to_string()]).is_err());
+    }
 
     #[test]
     fn offsets_in_declared_formats_and_far_future_days() {
