@@ -301,15 +301,25 @@ fn matched_files(
     let pattern = root.join(&config.path);
     let pattern_text = pattern.display().to_string();
 
-    let mut files: Vec<PathBuf> = glob::glob(&pattern_text)
-        .map_err(|e| IngestError::Pattern {
+    let matches = glob::glob(&pattern_text).map_err(|e| IngestError::Pattern {
+        source_kind: kind,
+        pattern: pattern_text.clone(),
+        message: e.to_string(),
+    })?;
+
+    // A folder the glob cannot list could hide files of the day: that is
+    // an error, not a smaller set of files.
+    let mut files = Vec::new();
+    for entry in matches {
+        let path = entry.map_err(|e| IngestError::File {
             source_kind: kind,
-            pattern: pattern_text.clone(),
-            message: e.to_string(),
-        })?
-        .filter_map(Result::ok)
-        .filter(|p| p.is_file())
-        .collect();
+            file: e.path().to_path_buf(),
+            message: format!("cannot list while matching {pattern_text}: {}", e.error()),
+        })?;
+        if path.is_file() {
+            files.push(path);
+        }
+    }
     files.sort();
 
     if files.is_empty() {
