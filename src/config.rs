@@ -134,8 +134,9 @@ pub struct RegionRules {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
-    /// A file path or a glob, relative to the data directory.
-    pub path: String,
+    /// A file path or a glob, or a list of them, relative to the data
+    /// directory; every file they match is read, each once.
+    pub path: Paths,
     #[serde(default)]
     pub format: Format,
     #[serde(default = "default_delimiter")]
@@ -194,7 +195,8 @@ pub struct SourceConfig {
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     /// Field -> one value for every row, for files without that column;
-    /// `{file_stem}` stands for the file's name without extensions.
+    /// `{file_stem}` stands for the file's name without extensions and
+    /// `{dir_name}` for the name of its folder.
     #[serde(default)]
     pub constants: BTreeMap<String, String>,
     /// The name our own prices go by (competitor_prices only); the
@@ -204,6 +206,23 @@ pub struct SourceConfig {
     /// Quality limits checked before a run publishes.
     #[serde(default)]
     pub checks: SourceChecks,
+}
+
+/// One path pattern or several.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Paths {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Paths {
+    pub fn patterns(&self) -> &[String] {
+        match self {
+            Paths::One(pattern) => std::slice::from_ref(pattern),
+            Paths::Many(patterns) => patterns,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -461,7 +480,8 @@ impl SourceConfig {
     }
 
     /// Constants name contract fields the file has no column for, use no
-    /// placeholder but `{file_stem}`, and parse as their field's type.
+    /// placeholder but `{file_stem}` and `{dir_name}`, and parse as their
+    /// field's type.
     fn validate_constants(&self, kind: SourceKind) -> Result<(), String> {
         let contract = kind.contract();
         for (name, text) in &self.constants {
@@ -474,10 +494,13 @@ impl SourceConfig {
                     "field `{name}` has both a column (`{column}`) and a constant"
                 ));
             }
-            let without = text.replace(crate::ingest::mapping::FILE_STEM, "");
+            let without = text
+                .replace(crate::ingest::mapping::FILE_STEM, "")
+                .replace(crate::ingest::mapping::DIR_NAME, "");
             if without.contains('{') || without.contains('}') {
                 return Err(format!(
-                    "constant for `{name}` uses a placeholder other than {{file_stem}}: `{text}`"
+                    "constant for `{name}` uses a placeholder other than \
+                     {{file_stem}} and {{dir_name}}: `{text}`"
                 ));
             }
             if without.len() == text.len() {

@@ -98,6 +98,11 @@ fn float_values(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
     column.f64().expect("a float column").iter().collect()
 }
 
+fn int_values(frame: &DataFrame, name: &str) -> Vec<Option<i32>> {
+    let column = frame.column(name).expect(name);
+    column.i32().expect("an i32 column").iter().collect()
+}
+
 fn true_count(frame: &DataFrame, name: &str) -> usize {
     let column = frame.column(name).expect(name);
     let values = column.bool().expect("a bool column");
@@ -136,20 +141,38 @@ fn online_retail_adds_orleans_weather_and_crude_oil() {
 
     let brent = csv_rows(&data.join("oil_prices_datahub/brent-daily.csv"), b',').1;
     let wti = csv_rows(&data.join("oil_prices_datahub/wti-daily.csv"), b',').1;
-    assert_eq!((brent.len(), wti.len()), (9_958, 10_226));
+    let gas = csv_rows(&data.join("natural_gas_datahub/daily.csv"), b',').1;
+    let gold = csv_rows(&data.join("gold_prices_datahub/monthly.csv"), b',').1;
+    let lengths = (brent.len(), wti.len(), gas.len(), gold.len());
+    assert_eq!(lengths, (9_958, 10_226, 7_437, 2_322));
+    let prices = (9_958 + 10_226 + 7_437 + 2_322) as u64;
+    let gas_blank = gas.iter().filter(|r| r[1].trim().is_empty()).count();
+    assert_eq!(gas_blank, 1, "Henry Hub has one day without a price");
     assert_eq!(
         counts(&ingested, SourceKind::Commodities),
-        (20_184, 20_184, 0)
+        (prices, prices - 1, 1)
     );
     let oil = ingested
         .frame(SourceKind::Commodities)
         .expect("commodities");
     let symbols = text_values(oil, "symbol");
-    let wti_days = symbols
-        .iter()
-        .filter(|s| s.as_deref() == Some("wti-daily"))
-        .count();
-    assert_eq!(wti_days, wti.len());
+    let days_of = |symbol: &str| {
+        symbols
+            .iter()
+            .filter(|s| s.as_deref() == Some(symbol))
+            .count()
+    };
+    assert_eq!(days_of("oil_prices_datahub/wti-daily"), wti.len());
+    assert_eq!(days_of("natural_gas_datahub/daily"), gas.len() - gas_blank);
+    assert_eq!(days_of("gold_prices_datahub/monthly"), gold.len());
+    let first_gold_day = int_values(oil, "day")
+        .into_iter()
+        .zip(&symbols)
+        .filter(|(_, s)| s.as_deref() == Some("gold_prices_datahub/monthly"))
+        .filter_map(|(day, _)| day)
+        .min();
+    // 1833-01 reads as 1833-01-01: 50,038 days before 1970-01-01.
+    assert_eq!(first_gold_day, Some(-50_038));
     let lowest = float_values(oil, "close")
         .into_iter()
         .flatten()

@@ -18,6 +18,9 @@ use crate::ingest::parse;
 /// The placeholder for the file's name without extensions in a constant.
 pub const FILE_STEM: &str = "{file_stem}";
 
+/// The placeholder for the name of the folder holding the file.
+pub const DIR_NAME: &str = "{dir_name}";
+
 /// Reads a source like `read_source`, with its constants and value
 /// mappings applied to every row before `sink` sees it.
 pub fn read_mapped(
@@ -86,17 +89,21 @@ fn constant_problem(field: &str, text: &str, reason: String) -> Problem {
 }
 
 /// `constant` with `{file_stem}` replaced by the file name up to its first
-/// dot (`brent-daily.csv.gz` gives `brent-daily`).
+/// dot (`brent-daily.csv.gz` gives `brent-daily`) and `{dir_name}` by the
+/// name of the file's folder.
 pub fn with_file_stem(constant: &str, file: &Path) -> String {
-    if !constant.contains(FILE_STEM) {
+    if !constant.contains(FILE_STEM) && !constant.contains(DIR_NAME) {
         return constant.to_string();
     }
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name_of = |path: Option<&Path>| {
+        path.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = name_of(Some(file));
     let stem = name.split('.').next().unwrap_or_default();
-    constant.replace(FILE_STEM, stem)
+    let folder = name_of(file.parent());
+    constant.replace(FILE_STEM, stem).replace(DIR_NAME, &folder)
 }
 
 /// A constant's text as a value of the field's type.
@@ -171,5 +178,7 @@ mod tests {
         assert_eq!(with_file_stem("{file_stem}", file), "brent-daily");
         assert_eq!(with_file_stem("oil:{file_stem}", file), "oil:brent-daily");
         assert_eq!(with_file_stem("USD", file), "USD");
+        let gas = Path::new("data/natural_gas/daily.csv");
+        assert_eq!(with_file_stem("{dir_name}-{file_stem}", gas), "natural_gas-daily");
     }
 }

@@ -298,7 +298,20 @@ fn matched_files(
     config: &SourceConfig,
     root: &Path,
 ) -> Result<Vec<PathBuf>, IngestError> {
-    let pattern = root.join(&config.path);
+    let mut files = Vec::new();
+    for pattern in config.path.patterns() {
+        for file in matched_pattern(kind, &root.join(pattern))? {
+            if !files.contains(&file) {
+                files.push(file);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The files one pattern matches; none is an error naming the pattern.
+fn matched_pattern(kind: SourceKind, pattern: &Path) -> Result<Vec<PathBuf>, IngestError> {
     let pattern_text = pattern.display().to_string();
 
     let matches = glob::glob(&pattern_text).map_err(|e| IngestError::Pattern {
