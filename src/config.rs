@@ -355,8 +355,11 @@ impl Config {
         };
 
         check_zone(&self.company.time_zone).map_err(|m| invalid(format!("company: {m}")))?;
-        if self.model.horizon_days < 1 {
-            return Err(invalid("model.horizon_days must be at least 1".into()));
+        if !(1..=MAX_HORIZON_DAYS).contains(&self.model.horizon_days) {
+            return Err(invalid(format!(
+                "model.horizon_days must be between 1 and {MAX_HORIZON_DAYS}, got {}",
+                self.model.horizon_days
+            )));
         }
         if self.model.training_cutoffs < 1 {
             return Err(invalid("model.training_cutoffs must be at least 1".into()));
@@ -428,6 +431,9 @@ impl SourceConfig {
     fn validate(&self, kind: SourceKind) -> Result<(), String> {
         if let Some(zone) = &self.time_zone {
             check_zone(zone)?;
+        }
+        for format in &self.date_formats {
+            check_date_format(format)?;
         }
 
         let contract = kind.contract();
@@ -581,6 +587,22 @@ fn check_canonical(kind: SourceKind, field: &str, canonical: &str) -> Result<(),
     }
 }
 
+/// Five years: a longer horizon leaves no training cut-off in any
+/// history a company keeps.
+const MAX_HORIZON_DAYS: i64 = 1826;
+
+/// A format chrono cannot use would quarantine every row; it is a config
+/// error instead.
+fn check_date_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+
+    let broken = StrftimeItems::new(format).any(|item| matches!(item, Item::Error));
+    if broken || format.trim().is_empty() {
+        return Err(format!("date format `{format}` is not a valid chrono format"));
+    }
+    Ok(())
+}
+
 fn check_zone(zone: &str) -> Result<(), String> {
     zone.parse::<chrono_tz::Tz>()
         .map(|_| ())
@@ -674,4 +696,47 @@ fn default_null_values() -> Vec<String> {
         "N/A".into(),
         "NA".into(),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("radar.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    const COMPANY: &str = "[company]\nname = \"t\"\ntime_zone = \"UTC\"\n\
+                           base_currency = \"EUR\"\n";
+
+    const ORDERS: &str = "[sources.orders]\npath = \"orders.csv\"\n\
+                          columns = { account = \"a\", date = \"d\", amount = \"m\" }\n";
+
+    #[test]
+    fn a_date_format_chrono_cannot_use_is_a_config_error() {
+        let bad = format!("{COMPANY}{ORDERS}date_formats = [\"%Y-%m-%d\", \"%Q\"]\n");
+        let message = load(&bad).unwrap_err().to_string();
+        assert!(
+            message.contains("source `orders`: date format `%Q` is not a valid chrono format"),
+            "{message}"
+        );
+
+        let good = format!("{COMPANY}{ORDERS}date_formats = [\"%d/%m/%Y %H:%M\", \"%Y-%m\"]\n");
+        assert!(load(&good).is_ok());
+    }
+
+    #[test]
+    fn a_horizon_beyond_five_years_is_a_config_error() {
+        let message = load(&format!("{COMPANY}[model]\nhorizon_days = 100000\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("model.horizon_days must be between 1 and 1826, got 100000"),
+            "{message}"
+        );
+        assert!(load(&format!("{COMPANY}[model]\nhorizon_days = 1826\n")).is_ok());
+    }
 }
