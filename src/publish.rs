@@ -115,7 +115,9 @@ impl RunLock {
             }
         };
 
-        let _ = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
+        let _ = file
+            .set_len(0)
+            .and_then(|()| write!(file, "{}", std::process::id()));
         Ok(RunLock {
             path,
             run_date,
@@ -202,7 +204,9 @@ fn staged_dates(staging: &Path) -> std::io::Result<Vec<NaiveDate>> {
         match date {
             Some(date) if !dates.contains(&date) => dates.push(date),
             Some(_) => {}
-            None => warn!(entry = %staging.join(&name).display(), "not a staging entry; left alone"),
+            None => {
+                warn!(entry = %staging.join(&name).display(), "not a staging entry; left alone")
+            }
         }
     }
     dates.sort();
@@ -494,9 +498,14 @@ mod tests {
         let second = fs::File::open(&path).expect("the second handle");
 
         first.try_lock().expect("the first handle locks");
-        assert!(matches!(second.try_lock(), Err(fs::TryLockError::WouldBlock)));
+        assert!(matches!(
+            second.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
         drop(first);
-        second.try_lock().expect("free once the first handle closes");
+        second
+            .try_lock()
+            .expect("free once the first handle closes");
     }
 
     #[test]
@@ -505,7 +514,10 @@ mod tests {
         let out = tmp.path();
         let first = RunLock::acquire(out, date("2026-01-01")).expect("the first lock");
         let pid = std::process::id().to_string();
-        assert_eq!(fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(), pid);
+        assert_eq!(
+            fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(),
+            pid
+        );
 
         match RunLock::acquire(out, date("2026-01-01")) {
             Err(PublishError::Locked { run_date, path }) => {
@@ -516,11 +528,17 @@ mod tests {
             Ok(_) => panic!("two holders of one date"),
         }
         let other_date = RunLock::acquire(out, date("2026-01-02")).expect("another date");
-        assert_eq!(fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(), pid);
+        assert_eq!(
+            fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(),
+            pid
+        );
 
         drop(first);
         drop(other_date);
-        assert!(!lock_path(out, "2026-01-01").exists(), "lock file left behind");
+        assert!(
+            !lock_path(out, "2026-01-01").exists(),
+            "lock file left behind"
+        );
         let again = RunLock::acquire(out, date("2026-01-01")).expect("free again");
         drop(again);
     }
@@ -535,7 +553,11 @@ mod tests {
             fs::write(&path, leftover).expect("a leftover lock file");
             let lock = RunLock::acquire(out, date("2026-01-01"))
                 .unwrap_or_else(|e| panic!("lock file {leftover:?} blocked: {e}"));
-            assert_eq!(fs::read_to_string(&path).unwrap(), pid, "after {leftover:?}");
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                pid,
+                "after {leftover:?}"
+            );
             drop(lock);
         }
     }
@@ -570,8 +592,14 @@ mod tests {
         let published = fs::read_to_string(old.join("part-00000.parquet")).unwrap();
         assert_eq!(published, "new");
         assert!(!uncommitted.exists(), "uncommitted staging kept");
-        assert!(busy.join("runs/part-00000.parquet").exists(), "a live run's staging");
-        assert!(!lock_path(out, "2025-12-01").exists(), "a borrowed lock kept");
+        assert!(
+            busy.join("runs/part-00000.parquet").exists(),
+            "a live run's staging"
+        );
+        assert!(
+            !lock_path(out, "2025-12-01").exists(),
+            "a borrowed lock kept"
+        );
 
         drop(other_run);
         assert_eq!(recover_interrupted(out, &held).expect("recovery"), []);

@@ -51,7 +51,10 @@ fn crashed_mid_swap() -> (TempDir, PathBuf, PathBuf, u64) {
     assert_eq!(crashed.code, EXIT_CRASHED, "stderr:\n{}", crashed.stderr);
 
     assert!(!partition(&out, "reports").exists(), "reports not retired");
-    assert_eq!(millis(&read_table(&out, "runs"), "started_at"), [Some(at(NOW))]);
+    assert_eq!(
+        millis(&read_table(&out, "runs"), "started_at"),
+        [Some(at(NOW))]
+    );
     let orders = input_counts(&read_table(&out, "run_inputs"), "orders").0;
     assert_eq!(orders, orders_before, "run_inputs swapped before the crash");
     let lock = out.join(format!(".lock-run_date={AS_OF}"));
@@ -62,9 +65,15 @@ fn crashed_mid_swap() -> (TempDir, PathBuf, PathBuf, u64) {
 /// D is wholly the crashed run's: every partition there, from `LATER`.
 fn assert_rolled_forward(out: &Path, orders_before: u64) {
     for table in TABLES.iter().chain(&["reports"]) {
-        assert!(partition(out, table).exists(), "{table} missing for {AS_OF}");
+        assert!(
+            partition(out, table).exists(),
+            "{table} missing for {AS_OF}"
+        );
     }
-    assert_eq!(millis(&read_table(out, "runs"), "started_at"), [Some(at(LATER))]);
+    assert_eq!(
+        millis(&read_table(out, "runs"), "started_at"),
+        [Some(at(LATER))]
+    );
     let orders = input_counts(&read_table(out, "run_inputs"), "orders").0;
     assert_eq!(orders, orders_before + 1);
     assert!(!out.join(".staging").exists(), "staging left behind");
@@ -87,7 +96,9 @@ fn crash_mid_swap_is_finished_by_a_run_of_another_date() {
 
     let other = Radar::run_for(&config, &out, OTHER_DATE, OTHER_NOW).succeeds();
     assert!(
-        other.stderr.contains("finishing the swap of an interrupted publish"),
+        other
+            .stderr
+            .contains("finishing the swap of an interrupted publish"),
         "stderr:\n{}",
         other.stderr
     );
