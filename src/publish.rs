@@ -3,13 +3,14 @@
 //! Everything is written to a staging folder first. Only when all of it is
 //! on disk is a commit marker written; then each `<table>/run_date=D`
 //! partition is swapped in. A run that dies before the marker leaves the
-//! previous partitions untouched (its staging is discarded next time); one
-//! that dies during the swap is rolled forward by the next run. A swap that
-//! fails on an I/O error puts back what it already swapped and discards its
-//! staging, so D stays as the previous run left it; only if that rollback
-//! fails too does the marker stay for the next run to roll forward. Either
-//! way readers never keep a mix of two runs. A lock file keeps two runs of
-//! the same date apart.
+//! previous partitions untouched (its staging is discarded next time). One
+//! that dies during the swap leaves D mixed until the next run of any date
+//! into the same folder, which rolls it forward before it reads any input.
+//! A swap that fails on an I/O error puts back what it already swapped and
+//! discards its staging, so D stays as the previous run left it; only if
+//! that rollback fails too does the marker stay for the next run to roll
+//! forward. An OS lock on one lock file per date keeps two runs of the same
+//! date apart; it ends with its holder, so a dead run blocks nobody.
 
 use std::fs;
 use std::io::Write;
@@ -23,11 +24,15 @@ use tracing::{info, warn};
 const STAGING: &str = ".staging";
 const COMMIT_MARKER: &str = "_COMMIT";
 /// Set to `after_staging` to stop a run between staging and the swap, the
-/// way a crash would, or to `mid_swap` to fail the swap with an I/O error
-/// after two tables are in; used by the crash-safety tests.
+/// way a crash would, to `mid_swap` to fail the swap with an I/O error
+/// after two tables are in, or to `crash_mid_swap` to end the process
+/// there at once, with the third table's old partition retired and its new
+/// one not yet moved in; used by the crash-safety tests.
 pub const FAILPOINT_ENV: &str = "RADAR_FAILPOINT";
 /// How many tables the `mid_swap` failpoint lets through.
 const MID_SWAP_TABLES: usize = 2;
+/// The exit code of the `crash_mid_swap` failpoint, as after a SIGKILL.
+pub const CRASH_EXIT: i32 = 137;
 
 #[derive(Debug, Error)]
 pub enum PublishError {
@@ -66,9 +71,14 @@ pub struct Partition {
     pub reports: Vec<(String, String)>,
 }
 
-/// Holds the lock of one run date for as long as it lives.
+/// Holds the lock of one run date for as long as it lives: an OS lock on
+/// `out/.lock-run_date=D`, which the OS drops when the holder dies, so a
+/// lock file a dead run left behind blocks nobody. The file carries the
+/// holder's pid for people; the pid is never trusted.
 pub struct RunLock {
     path: PathBuf,
+    run_date: NaiveDate,
+    _file: fs::File,
 }
 
 impl RunLock {
@@ -82,42 +92,136 @@ impl RunLock {
         fs::create_dir_all(out).map_err(|e| io("creating", out, e))?;
         let path = out.join(format!(".lock-run_date={run_date}"));
 
-        if let Some(holder) = lock_holder(&path) {
-            if !process_alive(holder) {
-                warn!(lock = %path.display(), pid = holder, "removing the lock of a run that died");
-                fs::remove_file(&path).map_err(|e| io("removing stale lock", &path, e))?;
+        let mut file = loop {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+                .map_err(|e| io("opening lock", &path, e))?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(PublishError::Locked { run_date, path });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io("locking", &path, e)),
             }
-        }
+            // A run that finishes removes its lock file while still holding
+            // it; a lock won on that removed file guards nothing, so it is
+            // taken again on the file now at the path.
+            if still_at(&file, &path) {
+                break file;
+            }
+        };
 
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::AlreadyExists => PublishError::Locked {
-                    run_date,
-                    path: path.clone(),
-                },
-                _ => io("creating lock", &path, e),
-            })?;
-        let _ = write!(file, "{}", std::process::id());
-        Ok(RunLock { path })
+        let _ = file
+            .set_len(0)
+            .and_then(|()| write!(file, "{}", std::process::id()));
+        Ok(RunLock {
+            path,
+            run_date,
+            _file: file,
+        })
     }
 }
 
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // Removed while still locked; the file closes (and unlocks) after.
         let _ = fs::remove_file(&self.path);
     }
 }
 
-fn lock_holder(path: &Path) -> Option<u32> {
-    fs::read_to_string(path).ok()?.trim().parse().ok()
+/// Whether the open `file` is still the one at `path`.
+#[cfg(unix)]
+fn still_at(file: &fs::File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), fs::metadata(path)) {
+        (Ok(open), Ok(named)) => open.dev() == named.dev() && open.ino() == named.ino(),
+        _ => false,
+    }
 }
 
-fn process_alive(pid: u32) -> bool {
-    // Without /proc (not Linux) a lock is never taken for stale.
-    !Path::new("/proc").exists() || Path::new(&format!("/proc/{pid}")).exists()
+/// Without inode numbers a removed lock file cannot be told apart; on such
+/// systems two runs starting just as a third finishes may both proceed.
+#[cfg(not(unix))]
+fn still_at(_file: &fs::File, path: &Path) -> bool {
+    path.exists()
+}
+
+/// Finishes every publish an earlier run left half done in `out`, for any
+/// run date, each under that date's lock: a committed staging is rolled
+/// forward, one without its commit marker is discarded. `held` is the
+/// caller's own lock; a date another live run holds is left to that run.
+/// Returns the dates whose swap was finished.
+pub fn recover_interrupted(out: &Path, held: &RunLock) -> Result<Vec<NaiveDate>, PublishError> {
+    let staging = out.join(STAGING);
+    let dates = match staged_dates(&staging) {
+        Ok(dates) => dates,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(PublishError::Io {
+                run_date: held.run_date,
+                action: "listing",
+                path: staging,
+                source: e,
+            })
+        }
+    };
+
+    let mut finished = Vec::new();
+    for run_date in dates {
+        let _other = if run_date == held.run_date {
+            None
+        } else {
+            match RunLock::acquire(out, run_date) {
+                Ok(lock) => Some(lock),
+                Err(PublishError::Locked { .. }) => {
+                    info!(%run_date, "staging left to the run that holds its lock");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if Publisher::new(out, run_date).recover()? == Recovered::Finished {
+            info!(%run_date, "finished the swap of an interrupted publish");
+            finished.push(run_date);
+        }
+    }
+    Ok(finished)
+}
+
+/// The run dates with staging or retired partitions under `staging`.
+fn staged_dates(staging: &Path) -> std::io::Result<Vec<NaiveDate>> {
+    let mut dates = Vec::new();
+    for entry in fs::read_dir(staging)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let date = name
+            .strip_prefix("run_date=")
+            .map(|rest| rest.strip_suffix(".old").unwrap_or(rest))
+            .and_then(|text| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok());
+        match date {
+            Some(date) if !dates.contains(&date) => dates.push(date),
+            Some(_) => {}
+            None => {
+                warn!(entry = %staging.join(&name).display(), "not a staging entry; left alone")
+            }
+        }
+    }
+    dates.sort();
+    Ok(dates)
+}
+
+/// What [`Publisher::recover`] found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovered {
+    /// No staging of this date.
+    Nothing,
+    /// Staging without its commit marker, removed.
+    Discarded,
+    /// A committed swap, rolled forward.
+    Finished,
 }
 
 pub struct Publisher<'a> {
@@ -148,22 +252,32 @@ impl<'a> Publisher<'a> {
     }
 
     /// Finishes a swap that an earlier run of this date began, or discards
-    /// staging that never reached its commit marker.
-    pub fn recover(&self) -> Result<(), PublishError> {
+    /// staging that never reached its commit marker. The caller holds the
+    /// date's lock.
+    pub fn recover(&self) -> Result<Recovered, PublishError> {
         let staging = self.staging();
         if !staging.exists() {
-            return Ok(());
+            // Retired partitions outlive their staging only if a run died
+            // while removing them; the swap they belong to is complete.
+            let retired = self.retired();
+            if retired.exists() {
+                fs::remove_dir_all(&retired).map_err(|e| self.io("removing", &retired, e))?;
+                let _ = fs::remove_dir(self.out.join(STAGING));
+            }
+            return Ok(Recovered::Nothing);
         }
         if staging.join(COMMIT_MARKER).exists() {
             warn!(run_date = %self.run_date, "finishing the swap of an interrupted publish");
             // Tables an interrupted swap moved have lost their retired
             // copies, so only rolling forward gives a whole partition.
-            return self.swap(Failure::KeepStaging);
+            self.swap(Failure::KeepStaging)?;
+            return Ok(Recovered::Finished);
         }
         warn!(run_date = %self.run_date, "discarding staging of an unfinished run");
         fs::remove_dir_all(&staging).map_err(|e| self.io("removing", &staging, e))?;
+        let _ = fs::remove_dir_all(self.retired());
         let _ = fs::remove_dir(self.out.join(STAGING));
-        Ok(())
+        Ok(Recovered::Discarded)
     }
 
     pub fn publish(&self, partition: Partition) -> Result<(), PublishError> {
@@ -265,6 +379,10 @@ impl<'a> Publisher<'a> {
             fs::rename(&target, &old).map_err(|e| self.io("retiring", &target, e))?;
         }
 
+        if failpoint("crash_mid_swap") && done == MID_SWAP_TABLES {
+            // Dies the way a killed process would: no rollback, no cleanup.
+            std::process::exit(CRASH_EXIT);
+        }
         let staged = self.staging().join(table);
         if failpoint("mid_swap") && done == MID_SWAP_TABLES {
             let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
@@ -358,4 +476,133 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()?;
     fs::rename(&temporary, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+    }
+
+    fn lock_path(out: &Path, run_date: &str) -> PathBuf {
+        out.join(format!(".lock-run_date={run_date}"))
+    }
+
+    #[test]
+    fn os_locks_conflict_between_two_handles_of_one_process() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let path = tmp.path().join("lock");
+        let first = fs::File::create(&path).expect("the first handle");
+        let second = fs::File::open(&path).expect("the second handle");
+
+        first.try_lock().expect("the first handle locks");
+        assert!(matches!(
+            second.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        drop(first);
+        second
+            .try_lock()
+            .expect("free once the first handle closes");
+    }
+
+    #[test]
+    fn second_holder_of_a_date_is_refused_until_the_first_ends() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let out = tmp.path();
+        let first = RunLock::acquire(out, date("2026-01-01")).expect("the first lock");
+        let pid = std::process::id().to_string();
+        assert_eq!(
+            fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(),
+            pid
+        );
+
+        match RunLock::acquire(out, date("2026-01-01")) {
+            Err(PublishError::Locked { run_date, path }) => {
+                assert_eq!(run_date, date("2026-01-01"));
+                assert_eq!(path, lock_path(out, "2026-01-01"));
+            }
+            Err(other) => panic!("expected the held error, got {other}"),
+            Ok(_) => panic!("two holders of one date"),
+        }
+        let other_date = RunLock::acquire(out, date("2026-01-02")).expect("another date");
+        assert_eq!(
+            fs::read_to_string(lock_path(out, "2026-01-01")).unwrap(),
+            pid
+        );
+
+        drop(first);
+        drop(other_date);
+        assert!(
+            !lock_path(out, "2026-01-01").exists(),
+            "lock file left behind"
+        );
+        let again = RunLock::acquire(out, date("2026-01-01")).expect("free again");
+        drop(again);
+    }
+
+    #[test]
+    fn lock_file_of_a_dead_or_foreign_process_blocks_nobody() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let out = tmp.path();
+        let path = lock_path(out, "2026-01-01");
+        let pid = std::process::id().to_string();
+        for leftover in ["", "garbage\n", "1", "999999"] {
+            fs::write(&path, leftover).expect("a leftover lock file");
+            let lock = RunLock::acquire(out, date("2026-01-01"))
+                .unwrap_or_else(|e| panic!("lock file {leftover:?} blocked: {e}"));
+            assert_eq!(
+                fs::read_to_string(&path).unwrap(),
+                pid,
+                "after {leftover:?}"
+            );
+            drop(lock);
+        }
+    }
+
+    /// Staging of `run_date` with one table and, if `committed`, its marker.
+    fn stage_by_hand(out: &Path, run_date: &str, committed: bool) -> PathBuf {
+        let staging = out.join(STAGING).join(format!("run_date={run_date}"));
+        fs::create_dir_all(staging.join("runs")).expect("a staged table");
+        fs::write(staging.join("runs/part-00000.parquet"), "new").expect("a staged file");
+        if committed {
+            fs::write(staging.join(COMMIT_MARKER), "staged\n").expect("the marker");
+        }
+        staging
+    }
+
+    #[test]
+    fn interrupted_publishes_of_every_free_date_are_settled() {
+        let tmp = tempfile::tempdir().expect("a temporary folder");
+        let out = tmp.path();
+        stage_by_hand(out, "2025-12-01", true);
+        let uncommitted = stage_by_hand(out, "2025-12-02", false);
+        let busy = stage_by_hand(out, "2025-12-03", false);
+        let old = out.join("runs/run_date=2025-12-01");
+        fs::create_dir_all(&old).expect("a published partition");
+        fs::write(old.join("part-00000.parquet"), "old").expect("a published file");
+
+        let held = RunLock::acquire(out, date("2026-01-01")).expect("our lock");
+        let other_run = RunLock::acquire(out, date("2025-12-03")).expect("a live run");
+        let finished = recover_interrupted(out, &held).expect("recovery");
+
+        assert_eq!(finished, [date("2025-12-01")]);
+        let published = fs::read_to_string(old.join("part-00000.parquet")).unwrap();
+        assert_eq!(published, "new");
+        assert!(!uncommitted.exists(), "uncommitted staging kept");
+        assert!(
+            busy.join("runs/part-00000.parquet").exists(),
+            "a live run's staging"
+        );
+        assert!(
+            !lock_path(out, "2025-12-01").exists(),
+            "a borrowed lock kept"
+        );
+
+        drop(other_run);
+        assert_eq!(recover_interrupted(out, &held).expect("recovery"), []);
+        assert!(!out.join(STAGING).exists(), "staging left behind");
+    }
 }

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::contract::SourceKind;
 use crate::features;
 use crate::ingest::{self, Ingested, Quarantine, SourceStats};
-use crate::publish::{Partition, Publisher, RunLock};
+use crate::publish::{self, Partition, Publisher, RunLock};
 use crate::score::{self, Scores};
 use crate::signals::{self, Owners, ScoredAccount, Signal};
 use crate::snapshot::Cutoff;
@@ -51,7 +51,8 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
     let started_at = clock.now();
     let config = &plan.config;
     let cutoff = Cutoff::new(plan.as_of, config.company_zone());
-    let _lock = RunLock::acquire(&plan.out_dir, plan.as_of)?;
+    let lock = RunLock::acquire(&plan.out_dir, plan.as_of)?;
+    publish::recover_interrupted(&plan.out_dir, &lock)?;
     info!(as_of = %plan.as_of, out = %plan.out_dir.display(), "run started");
 
     let ingested = ingest::ingest(config, plan.data_dir.as_deref())?;

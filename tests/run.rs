@@ -409,6 +409,8 @@ fn lock_held_exits_4() {
     let lock = out.join(format!(".lock-run_date={AS_OF}"));
     let holder = std::process::id().to_string();
     fs::write(&lock, &holder).expect("the lock file");
+    let held = fs::File::open(&lock).expect("the lock file");
+    held.try_lock().expect("the test holds the lock");
 
     let config = fixture("bad_order_rows").join("radar.toml");
     let refused = Radar::run(&config, &out).outcome();
@@ -421,8 +423,8 @@ fn lock_held_exits_4() {
     );
     assert_eq!(fs::read_to_string(&lock).expect("the lock stays"), holder);
     assert_eq!(entry_names(&out), [format!(".lock-run_date={AS_OF}")]);
+    drop(held);
 }
-
 
 fn example_config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
