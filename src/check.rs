@@ -243,11 +243,13 @@ fn assess_source(
         problems: first_problems(ingested, kind, problems),
     };
     report.findings = findings(&report, expected);
-    report.findings.extend(stats.notes.iter().map(|note| Finding {
-        level: Level::Warning,
-        check: "schema_drift",
-        message: note.clone(),
-    }));
+    report
+        .findings
+        .extend(stats.notes.iter().map(|note| Finding {
+            level: Level::Warning,
+            check: "schema_drift",
+            message: note.clone(),
+        }));
     report.status = report
         .findings
         .iter()

@@ -202,10 +202,16 @@ fn gzip_daily_glob() {
     assert_eq!(texts(orders, "order_id"), some(&["D1", "D2", "D3"]));
     assert_eq!(
         ingested.stats[0].notes,
-        vec!["file orders-2025-11-01.csv.gz has no column `industry` (mapped to \
-              `industry`): read as null"]
+        vec![
+            "file orders-2025-11-01.csv.gz has no column `industry` (mapped to \
+              `industry`): read as null"
+        ]
     );
-    let names = ["orders-2025-11-01.csv.gz", "orders-2025-11-02.csv.gz", "orders-2025-11-03.csv"];
+    let names = [
+        "orders-2025-11-01.csv.gz",
+        "orders-2025-11-02.csv.gz",
+        "orders-2025-11-03.csv",
+    ];
     assert_eq!(ingested.stats[0].files, names);
     assert_eq!(floats(orders, "amount_base"), vec![10.0, 1250.0, 7.0]);
     assert_eq!(

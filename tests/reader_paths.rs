@@ -38,7 +38,9 @@ fn a_file_missing_an_optional_column_is_a_check_warning() {
 }
 
 fn table_without_run_date(out: &Path, table: &str) -> DataFrame {
-    read_table(out, table).drop("run_date").expect("run_date column")
+    read_table(out, table)
+        .drop("run_date")
+        .expect("run_date column")
 }
 
 #[test]
@@ -46,10 +48,7 @@ fn tables_name_files_the_same_from_any_working_directory() {
     let tmp = TempDir::new().expect("a temp dir");
     let data = tmp.path().join("data");
     let config = write_sales_history(&data, "");
-    append_lines(
-        &data.join("orders.csv"),
-        &["X1,A001,not a date,10"],
-    );
+    append_lines(&data.join("orders.csv"), &["X1,A001,not a date,10"]);
 
     let absolute = tmp.path().join("out_absolute");
     Radar::run(&config, &absolute)

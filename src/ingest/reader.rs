@@ -263,8 +263,13 @@ pub fn read_source(
         };
         let plain = file.decompress(&bytes)?;
         let mut in_file = BTreeSet::new();
-        let columns =
-            file.read_rows(strip_bom(&plain), sink, &mut stats, quarantine, &mut in_file)?;
+        let columns = file.read_rows(
+            strip_bom(&plain),
+            sink,
+            &mut stats,
+            quarantine,
+            &mut in_file,
+        )?;
         if columns {
             found.extend(in_file.iter().copied());
             columns_by_file.push((name.clone(), in_file));
