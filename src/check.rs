@@ -84,7 +84,7 @@ impl fmt::Display for Level {
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub level: Level,
-    /// `quarantined_share`, `freshness` or `no_rows`.
+    /// `quarantined_share`, `freshness`, `no_rows` or `schema_drift`.
     pub check: &'static str,
     pub message: String,
 }
@@ -243,6 +243,13 @@ fn assess_source(
         problems: first_problems(ingested, kind, problems),
     };
     report.findings = findings(&report, expected);
+    report
+        .findings
+        .extend(stats.notes.iter().map(|note| Finding {
+            level: Level::Warning,
+            check: "schema_drift",
+            message: note.clone(),
+        }));
     report.status = report
         .findings
         .iter()

@@ -294,12 +294,8 @@ fn check_json_figures_are_exact() {
     let sources = report["sources"].as_array().expect("a list of sources");
     assert_eq!(sources.len(), 1);
     let orders = &sources[0];
-    let file = fixture("bad_order_rows").join("orders.csv");
     assert_eq!(orders["source"], "orders");
-    assert_eq!(
-        orders["files"],
-        serde_json::json!([file.display().to_string()])
-    );
+    assert_eq!(orders["files"], serde_json::json!(["orders.csv"]));
     assert_eq!(orders["rows_read"], 7);
     assert_eq!(orders["rows_accepted"], 5);
     assert_eq!(orders["rows_quarantined"], 2);
@@ -314,7 +310,7 @@ fn check_json_figures_are_exact() {
     assert_eq!(
         orders["problems"],
         serde_json::json!([{
-            "file": file.display().to_string(),
+            "file": "orders.csv",
             "line": 4,
             "column": "amount",
             "value": "12,5x",

@@ -133,6 +133,21 @@ fn unterminated_quote() {
 }
 
 #[test]
+fn runaway_quote() {
+    let error = read_err("runaway_quote");
+
+    assert!(error.contains("runaway_quote/orders.csv"), "{error}");
+    assert!(
+        error.contains(
+            "quoted field opened on line 5 runs to line 11 and the record does not \
+             fit the header (8 fields, the header has 7): the rows between cannot be \
+             told apart"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
 fn gb18030_four_byte() {
     let ingested = read_ok("gb18030_four_byte");
     let orders = frame(&ingested, SourceKind::Orders);
@@ -185,6 +200,19 @@ fn gzip_daily_glob() {
 
     assert_eq!(counts(&ingested), (3, 3, 0));
     assert_eq!(texts(orders, "order_id"), some(&["D1", "D2", "D3"]));
+    assert_eq!(
+        ingested.stats[0].notes,
+        vec![
+            "file orders-2025-11-01.csv.gz has no column `industry` (mapped to \
+              `industry`): read as null"
+        ]
+    );
+    let names = [
+        "orders-2025-11-01.csv.gz",
+        "orders-2025-11-02.csv.gz",
+        "orders-2025-11-03.csv",
+    ];
+    assert_eq!(ingested.stats[0].files, names);
     assert_eq!(floats(orders, "amount_base"), vec![10.0, 1250.0, 7.0]);
     assert_eq!(
         texts(orders, "industry"),

@@ -1,11 +1,16 @@
 //! CSV files as records: split on bytes, each cell decoded on its own, and
 //! every record numbered with the file line it starts on (counted from the
-//! bytes themselves, so CRLF files and quoted line breaks number right).
+//! bytes themselves, so CRLF files, old Mac files that end lines with a
+//! lone CR, and quoted line breaks number right).
 //!
 //! An unterminated quote is a broken export, not a bad row: from the quote
 //! on, every later row would be swallowed into one cell, so the reader
 //! cannot say how many rows the file holds. The file is refused with an
-//! error naming the line the quote opened on.
+//! error naming the line the quote opened on. The same holds for a quote
+//! left open on one line that pairs with a quote many lines later: a
+//! record that spans several lines and does not fit the header has
+//! swallowed the rows between, so the file is refused too. A quoted line
+//! break inside a record that fits the header is a legitimate cell.
 
 use super::encoding::TextEncoding;
 use super::reader::{Located, Problem, Record};
@@ -72,10 +77,37 @@ impl<'a> CsvRecords<'a> {
         }
 
         let start = self.raw.position().map_or(0, |p| p.byte() as usize);
-        let line = self.lines.line_of(first_content_byte(self.bytes, start));
+        let start = first_content_byte(self.bytes, start);
+        let line = self.lines.line_of(start);
+        self.refuse_runaway_quote(start)?;
         Ok(Some(
             self.record(line)
                 .map_err(|problem| Located { line, problem }),
+        ))
+    }
+
+    /// A record over several lines that does not fit the header is a quote
+    /// opened on one line and closed by another row's quote much later.
+    fn refuse_runaway_quote(&self, start: usize) -> Result<(), String> {
+        if self.raw.len() == self.headers.len() {
+            return Ok(());
+        }
+        let end = (self.reader.position().byte() as usize).min(self.bytes.len());
+        let last = last_content_byte(self.bytes, start, end);
+        let (first_line, last_line) = (self.lines.line_of(start), self.lines.line_of(last));
+        if last_line == first_line {
+            return Ok(());
+        }
+
+        let delimiter = self.delimiter as u8;
+        let opened = quote_over_line_end(&self.bytes[start..end], delimiter)
+            .map_or(first_line, |at| self.lines.line_of(start + at));
+        Err(format!(
+            "quoted field opened on line {opened} runs to line {last_line} and the \
+             record does not fit the header ({} fields, the header has {}): the \
+             rows between cannot be told apart (a quote left open in the export)",
+            self.raw.len(),
+            self.headers.len()
         ))
     }
 
@@ -166,19 +198,55 @@ fn first_content_byte(bytes: &[u8], start: usize) -> usize {
     start + skipped
 }
 
-/// Byte offsets of line starts, for numbering records by line.
+/// The last byte of a record that is not its line end (the record runs
+/// from `start` up to `end`, its terminator included).
+fn last_content_byte(bytes: &[u8], start: usize, end: usize) -> usize {
+    let trailing = bytes[start..end]
+        .iter()
+        .rev()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
+    (end - trailing).saturating_sub(1).max(start)
+}
+
+/// Where, in one record's bytes, the first quoted field that holds a line
+/// break opens.
+fn quote_over_line_end(record: &[u8], delimiter: u8) -> Option<usize> {
+    let mut at_field_start = true;
+    let mut opened = None;
+    let mut index = 0;
+    while index < record.len() {
+        let byte = record[index];
+        match opened {
+            None if at_field_start && byte == b'"' => opened = Some(index),
+            None => at_field_start = byte == delimiter,
+            Some(_) if byte == b'"' && record.get(index + 1) == Some(&b'"') => index += 1,
+            Some(_) if byte == b'"' => {
+                opened = None;
+                at_field_start = false;
+            }
+            Some(quote) if byte == b'\n' || byte == b'\r' => return Some(quote),
+            Some(_) => {}
+        }
+        index += 1;
+    }
+    None
+}
+
+/// Byte offsets of line ends, for numbering records by line: a `\n`, or
+/// a `\r` not followed by `\n` (old Mac files).
 struct LineIndex {
     newlines: Vec<usize>,
 }
 
 impl LineIndex {
     fn new(bytes: &[u8]) -> LineIndex {
-        let newlines = bytes
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n')
-            .map(|(i, _)| i)
-            .collect();
+        let ends_line = |i: usize| match bytes[i] {
+            b'\n' => true,
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        };
+        let newlines = (0..bytes.len()).filter(|i| ends_line(*i)).collect();
         LineIndex { newlines }
     }
 
@@ -241,6 +309,27 @@ mod tests {
         let lines: Vec<u64> = lines_of(text).iter().map(|(l, _)| *l).collect();
         assert_eq!(lines, vec![2, 4, 6]);
         assert_eq!(lines_of(text)[0].1, vec!["A", "two\r\nlines"]);
+    }
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let text = "id,note\rA,x\rB,\"two\rlines\"\rC,y\r";
+        let lines: Vec<u64> = lines_of(text).iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, vec![2, 3, 5]);
+    }
+
+    #[test]
+    fn runaway_quote_names_where_it_opened_and_ended() {
+        let text = "id,note,n\nA,x,1\nB,\"open\nC,y,3\nD,z,\"q\"\nE,w,5\n";
+        let mut records = CsvRecords::open(text.as_bytes(), ',', TextEncoding::Utf8).unwrap();
+        assert_eq!(records.next_record().unwrap().unwrap().unwrap().line, 2);
+        let err = records.next_record().err().unwrap();
+        assert!(
+            err.starts_with("quoted field opened on line 3 runs to line 5 and the record"),
+            "{err}"
+        );
+        assert_eq!(quote_over_line_end(b"a,\"b\"\"\nc\"", b','), Some(2));
+        assert_eq!(quote_over_line_end(b"a,b\"\nc", b','), None);
     }
 
     #[test]

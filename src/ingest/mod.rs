@@ -116,6 +116,9 @@ pub struct SourceStats {
     pub rows_accepted: u64,
     pub rows_quarantined: u64,
     pub content_hash: String,
+    /// What was read but deserves a look, such as a file of a glob that
+    /// lacks an optional column the other files have (read as null).
+    pub notes: Vec<String>,
 }
 
 impl SourceStats {
@@ -127,6 +130,7 @@ impl SourceStats {
             rows_accepted: 0,
             rows_quarantined: 0,
             content_hash: String::new(),
+            notes: Vec::new(),
         }
     }
 }

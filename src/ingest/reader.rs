@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
+use tracing::warn;
 
 use super::csv_input::CsvRecords;
 use super::decimal::{self, Decimal};
@@ -132,6 +133,8 @@ pub struct Row<'a> {
     pub positions: &'a [Option<usize>],
     /// The file the row comes from and the line it starts on.
     pub file: &'a Path,
+    /// The file as the tables name it: relative to the data root.
+    pub name: &'a str,
     pub line: u64,
 }
 
@@ -244,30 +247,93 @@ pub fn read_source(
     let mut stats = SourceStats::new(kind);
     let mut hasher = Sha256::new();
     let mut found = BTreeSet::new();
-    let mut with_columns = 0;
+    let mut columns_by_file = Vec::new();
 
     for path in &files {
         let bytes = read_bytes(kind, path)?;
         hasher.update(&bytes);
 
+        let name = name_in_root(path, root);
         let file = FileReader {
             kind,
             config,
             path,
+            name: &name,
             zone: zone.unwrap_or(company_zone),
         };
         let plain = file.decompress(&bytes)?;
-        let columns =
-            file.read_rows(strip_bom(&plain), sink, &mut stats, quarantine, &mut found)?;
-        with_columns += usize::from(columns);
-        stats.files.push(path.display().to_string());
+        let mut in_file = BTreeSet::new();
+        let columns = file.read_rows(
+            strip_bom(&plain),
+            sink,
+            &mut stats,
+            quarantine,
+            &mut in_file,
+        )?;
+        if columns {
+            found.extend(in_file.iter().copied());
+            columns_by_file.push((name.clone(), in_file));
+        }
+        stats.files.push(name);
     }
-    if with_columns > 0 {
+    if !columns_by_file.is_empty() {
         optional_columns_seen(kind, config, &files, &found)?;
+    }
+    stats.notes = drifted_columns(kind, config, &columns_by_file, &found);
+    for note in &stats.notes {
+        warn!(source = %kind, "{note}");
     }
 
     stats.content_hash = format!("{:x}", hasher.finalize());
     Ok(stats)
+}
+
+/// A file's path as the tables store it: relative to the data root with
+/// `/` between folders, so the same run from another working directory,
+/// or with the data folder spelled another way, stores the same names. A
+/// file outside the root (an absolute pattern) keeps its full path.
+pub fn name_in_root(path: &Path, root: &Path) -> String {
+    use std::path::Component;
+    let plain = |p: &Path| -> PathBuf {
+        p.components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect()
+    };
+    match plain(path).strip_prefix(plain(root)) {
+        Ok(relative) if relative.components().next().is_some() => relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+        _ => path.display().to_string(),
+    }
+}
+
+/// Schema drift a glob allows but a reader should know of: an optional
+/// mapped column that some files of the source have and this file lacks
+/// is read as null, one note per file and column.
+fn drifted_columns(
+    kind: SourceKind,
+    config: &SourceConfig,
+    columns_by_file: &[(String, BTreeSet<&'static str>)],
+    found: &BTreeSet<&'static str>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (name, in_file) in columns_by_file {
+        for field in kind.contract() {
+            let Some(column) = config.column(field.name) else {
+                continue;
+            };
+            if field.required || !found.contains(field.name) || in_file.contains(field.name) {
+                continue;
+            }
+            notes.push(format!(
+                "file {name} has no column `{column}` (mapped to `{}`): read as null",
+                field.name
+            ));
+        }
+    }
+    notes
 }
 
 /// An optional column may be missing from some files of a glob, but one
@@ -447,6 +513,8 @@ struct FileReader<'a> {
     kind: SourceKind,
     config: &'a SourceConfig,
     path: &'a Path,
+    /// The file relative to the data root, as the tables name it.
+    name: &'a str,
     zone: Tz,
 }
 
@@ -531,6 +599,7 @@ impl FileReader<'_> {
                             config: self.config,
                             positions: &positions,
                             file: self.path,
+                            name: self.name,
                             line,
                         })
                     })
@@ -746,7 +815,7 @@ impl FileReader<'_> {
     fn quarantined(&self, located: Located) -> Quarantine {
         Quarantine {
             source: self.kind.name().to_string(),
-            file: self.path.display().to_string(),
+            file: self.name.to_string(),
             line: located.line,
             column: located.problem.column,
             value: located.problem.value,

@@ -3,7 +3,6 @@
 //! refusing a second row for a key that must be unique.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use super::reader::{Problem, Row};
 
@@ -80,12 +79,12 @@ impl<K: Ord> FirstSeen<K> {
     pub fn check(&mut self, key: K, row: &Row, field: &str, what: &str) -> Result<(), Problem> {
         if let Some(&(file, line)) = self.seen.get(&key) {
             let value = row.raw(&row.column_of(field)).unwrap_or("");
-            let first = place(&self.files[file], line, row.file);
+            let first = place(&self.files[file], line, row.name);
             let reason = format!("duplicate of {first}: same {what}");
             return Err(Problem::new(&row.column_of(field), value, reason));
         }
 
-        let file = row.file.display().to_string();
+        let file = row.name.to_string();
         if self.files.last() != Some(&file) {
             self.files.push(file);
         }
@@ -95,8 +94,8 @@ impl<K: Ord> FirstSeen<K> {
 }
 
 /// `line N`, with the file named when it is not the row's own.
-pub fn place(file: &str, line: u64, current: &Path) -> String {
-    if Path::new(file) == current {
+pub fn place(file: &str, line: u64, current: &str) -> String {
+    if file == current {
         format!("line {line}")
     } else {
         format!("line {line} of {file}")
