@@ -598,7 +598,9 @@ fn check_date_format(format: &str) -> Result<(), String> {
 
     let broken = StrftimeItems::new(format).any(|item| matches!(item, Item::Error));
     if broken || format.trim().is_empty() {
-        return Err(format!("date format `{format}` is not a valid chrono format"));
+        return Err(format!(
+            "date format `{format}` is not a valid chrono format"
+        ));
     }
     Ok(())
 }

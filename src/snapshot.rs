@@ -183,7 +183,10 @@ mod tests {
     use crate::regions::RegionResolver;
 
     fn cut() -> Cutoff {
-        Cutoff::new(NaiveDate::from_ymd_opt(2015, 2, 20).unwrap(), chrono_tz::UTC)
+        Cutoff::new(
+            NaiveDate::from_ymd_opt(2015, 2, 20).unwrap(),
+            chrono_tz::UTC,
+        )
     }
 
     #[test]
@@ -213,8 +216,18 @@ mod tests {
             .collect()
             .unwrap();
 
-        let ids: Vec<_> = accounts.column("account_id").unwrap().str().unwrap().iter().collect();
-        assert_eq!(ids, [Some("Delta"), Some("United")], "Virgin's tweet is at the cut");
+        let ids: Vec<_> = accounts
+            .column("account_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            ids,
+            [Some("Delta"), Some("United")],
+            "Virgin's tweet is at the cut"
+        );
         let created = accounts.column("created_ms").unwrap().i64().unwrap();
         let created: Vec<_> = created.iter().collect();
         let expected = [cut.millis - 9 * MS_PER_DAY, cut.millis - MS_PER_DAY];

@@ -494,7 +494,6 @@ fn generate_with_zero_days_is_a_usage_error() {
     assert!(!out.exists(), "generate wrote files");
 }
 
-
 /// The example's source row in `check --json`, checked as of `as_of`.
 fn example_source(config: &str, data: &Path, as_of: &str, source: &str) -> Value {
     let config = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -88,7 +88,6 @@ fn features_command_prints_group_name_description_and_null_rule() {
     }
 }
 
-
 fn floats(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
     let column = frame
         .column(name)

@@ -17,7 +17,6 @@ use radar::ingest::{ingest, Ingested};
 
 use common::{input_counts, read_table_on, shared_data, Radar};
 
-
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("config/examples")
@@ -241,7 +240,12 @@ fn airline_tweets_become_social_interactions_with_sentiment() {
     );
 
     let social = ingested.frame(SourceKind::Social).expect("social");
-    let first = social.column("ts_ms").expect("ts_ms").i64().expect("i64").get(0);
+    let first = social
+        .column("ts_ms")
+        .expect("ts_ms")
+        .i64()
+        .expect("i64")
+        .get(0);
     assert_eq!(
         first,
         Some(1_424_806_552_000),

@@ -220,7 +220,10 @@ false = ["Lapsed"]
         refused[3].2
     );
     assert_eq!(refused[4].1, "customer");
-    assert_eq!(refused[4].2, "required identifier is missing (blank or null)");
+    assert_eq!(
+        refused[4].2,
+        "required identifier is missing (blank or null)"
+    );
 }
 
 #[test]

@@ -119,7 +119,10 @@ fn refuse_overflow(frame: &DataFrame) -> PolarsResult<()> {
         let Ok(values) = column.f64() else {
             continue;
         };
-        let Some(row) = values.iter().position(|v| v.is_some_and(|v| !v.is_finite())) else {
+        let Some(row) = values
+            .iter()
+            .position(|v| v.is_some_and(|v| !v.is_finite()))
+        else {
             continue;
         };
         let account = frame.column("account_id")?.get(row)?;

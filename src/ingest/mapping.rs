@@ -179,6 +179,9 @@ mod tests {
         assert_eq!(with_file_stem("oil:{file_stem}", file), "oil:brent-daily");
         assert_eq!(with_file_stem("USD", file), "USD");
         let gas = Path::new("data/natural_gas/daily.csv");
-        assert_eq!(with_file_stem("{dir_name}-{file_stem}", gas), "natural_gas-daily");
+        assert_eq!(
+            with_file_stem("{dir_name}-{file_stem}", gas),
+            "natural_gas-daily"
+        );
     }
 }

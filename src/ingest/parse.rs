@@ -145,7 +145,10 @@ fn period_start(text: &str, format: &str) -> Option<NaiveDate> {
     let (text, format) = if has(&["%m", "%b", "%B"]) {
         (format!("{text}\u{1}01"), format!("{format}\u{1}%d"))
     } else {
-        (format!("{text}\u{1}01\u{1}01"), format!("{format}\u{1}%m\u{1}%d"))
+        (
+            format!("{text}\u{1}01\u{1}01"),
+            format!("{format}\u{1}%m\u{1}%d"),
+        )
     };
     NaiveDate::parse_from_str(&text, &format).ok()
 }

@@ -204,7 +204,7 @@ pub(super) struct Money<'a> {
 }
 
 impl Money<'_> {
-    pub(super) fn to_base(&self, row: &Row, amount: f64, at_millis: i64) -> Result<f64, Problem> {
+    pub(super) fn to_base(self, row: &Row, amount: f64, at_millis: i64) -> Result<f64, Problem> {
         let currency = row
             .text("currency")
             .or_else(|| row.config.currency.clone())
