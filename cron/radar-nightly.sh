@@ -16,7 +16,8 @@ log="$RADAR_LOG_DIR/radar-$(date +%Y-%m-%d).log"
 
 {
     echo "== radar nightly run started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    "$RADAR_BIN" run --config "$RADAR_CONFIG" --out "$RADAR_OUT" ${RADAR_DATA_DIR:+--data-dir "$RADAR_DATA_DIR"}
+    "$RADAR_BIN" run --config "$RADAR_CONFIG" --out "$RADAR_OUT" \
+        ${RADAR_DATA_DIR:+--data-dir "$RADAR_DATA_DIR"}
     code=$?
     echo "== radar nightly run ended $(date -u +%Y-%m-%dT%H:%M:%SZ) exit $code"
     exit "$code"
