@@ -397,6 +397,15 @@ fn duplicate_headers() {
 }
 
 #[test]
+fn unmapped_duplicate_header() {
+    let ingested = read_ok("unmapped_duplicate_header");
+    let orders = frame(&ingested, SourceKind::Orders);
+
+    assert_eq!(counts(&ingested), (2, 2, 0));
+    assert_eq!(floats(orders, "amount_base"), vec![1.0, 2.5]);
+}
+
+#[test]
 fn position_mapping() {
     let ingested = read_ok("position_mapping");
     let orders = frame(&ingested, SourceKind::Orders);

@@ -653,6 +653,23 @@ impl FileReader<'_> {
         Ok(positions)
     }
 
+    /// Whether a source rule reads `header` by name outside the column
+    /// mapping: wide tables read every column, and the return marker and
+    /// region aliases name their own.
+    fn reads_unmapped(&self, header: &str) -> bool {
+        let config = self.config;
+        let wide = config.fx_layout.is_some() || config.wide.is_some();
+        let marker = config
+            .return_marker
+            .as_ref()
+            .is_some_and(|m| m.column.eq_ignore_ascii_case(header));
+        let alias = config
+            .region_aliases
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(header));
+        wide || marker || alias
+    }
+
     fn refuse_duplicate_headers(&self, headers: &[String]) -> Result<(), IngestError> {
         let by_position = self
             .config
@@ -672,7 +689,12 @@ impl FileReader<'_> {
                 .columns
                 .values()
                 .any(|c| c.eq_ignore_ascii_case(header));
-            if by_position && !named {
+            if !named && (by_position || !self.reads_unmapped(header)) {
+                warn!(
+                    file = %self.path.display(),
+                    column = %header,
+                    "header names a column twice; neither copy is read"
+                );
                 continue;
             }
             return Err(self.contract(format!(
