@@ -43,7 +43,7 @@ pub enum Command {
         #[arg(long, env = "RADAR_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// Folder the tables are published to.
-        #[arg(long, env = "RADAR_OUT", default_value = "radar-out")]
+        #[arg(long, env = "RADAR_OUT", default_value = "radar-out", value_parser = folder)]
         out: PathBuf,
         /// Fix the run's clock (RFC 3339) for byte-identical reruns.
         #[arg(long, env = "RADAR_NOW", hide = true)]
@@ -52,7 +52,7 @@ pub enum Command {
     /// Generate a demo data set and run the nightly job on it.
     Demo {
         /// Folder for the generated data and the published tables.
-        #[arg(long, default_value = "radar-demo")]
+        #[arg(long, default_value = "radar-demo", value_parser = folder)]
         out: PathBuf,
         #[arg(long, default_value_t = 400)]
         accounts: u64,
@@ -98,11 +98,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = FileEncoding::Utf8)]
         encoding: FileEncoding,
         /// Folder the files are written to.
-        #[arg(long)]
+        #[arg(long, value_parser = folder)]
         out: PathBuf,
     },
     /// List the feature catalogue.
     Features,
+}
+
+/// An output folder: absent (it is created) or a folder; an existing file
+/// there is a usage error (exit 2).
+fn folder(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.exists() && !path.is_dir() {
+        return Err(format!("{text} exists and is not a folder"));
+    }
+    Ok(path)
 }
 
 /// The span `generate` accepts; outside it is a usage error (exit 2).
@@ -309,4 +319,24 @@ fn exit_code(error: &anyhow::Error) -> i32 {
         }
     }
     3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_folder_may_be_absent_or_a_folder_but_not_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tables");
+        std::fs::write(&file, "").unwrap();
+
+        let refused = folder(file.to_str().unwrap()).unwrap_err();
+        assert!(
+            refused.ends_with("tables exists and is not a folder"),
+            "{refused}"
+        );
+        assert!(folder(dir.path().to_str().unwrap()).is_ok());
+        assert!(folder(dir.path().join("new").to_str().unwrap()).is_ok());
+    }
 }
