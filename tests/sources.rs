@@ -937,3 +937,29 @@ created = "opened"
     let expected = "duplicate of line 2 of complaints-1.csv: same complaint id";
     assert_eq!(refused[1], (3, "case".into(), expected.into()));
 }
+
+#[test]
+fn a_base_currency_no_rate_involves_is_refused_once() {
+    let sources = r#"
+[sources.fx_rates]
+path = "ecb.csv"
+fx_layout = { date_column = "Date", quote_base = "EUR" }
+"#;
+    let without_usd = [("ecb.csv", "Date,GBP,JPY\n2024-01-02,0.86,155.0\n")];
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let config = load_case(&tmp, sources, &without_usd).expect("the config loads");
+
+    let error = ingest(&config, None)
+        .expect_err("USD is in no rate")
+        .to_string();
+
+    assert!(
+        error.contains("company.base_currency `USD` appears in no rate of this source"),
+        "{error}"
+    );
+    assert!(error.contains("(quoted against EUR)"), "{error}");
+
+    let with_usd = [("ecb.csv", "Date,USD,GBP\n2024-01-02,1.09,0.86\n")];
+    let (ingested, _tmp) = ingest_case(sources, &with_usd);
+    assert_eq!(counts(&ingested, SourceKind::FxRates), (1, 1, 0));
+}

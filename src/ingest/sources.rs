@@ -3,7 +3,7 @@
 //! fields at once (a won deal needs a close date, money needs a rate).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
@@ -74,6 +74,7 @@ pub fn read(
             }
             let stats = read_source(kind, source, root, zone, &mut sink, quarantine)?;
             sink.table.finish();
+            base_is_quoted(&sink.table, &config.company.base_currency, &stats)?;
             ingested.fx = sink.table;
             return Ok(stats);
         }
@@ -278,6 +279,24 @@ impl FxSink {
         self.table.insert(&currency, day, 1.0 / rate);
         Ok(())
     }
+}
+
+/// A base currency that no rate involves would refuse every amount in
+/// another currency, row by row; it is a config mistake, said once.
+fn base_is_quoted(table: &FxTable, base: &str, stats: &SourceStats) -> Result<(), IngestError> {
+    let known = table.quote == base || table.series.contains_key(base);
+    if known || stats.rows_accepted == 0 {
+        return Ok(());
+    }
+    Err(IngestError::Contract {
+        source_kind: SourceKind::FxRates,
+        file: stats.files.first().map(PathBuf::from).unwrap_or_default(),
+        message: format!(
+            "company.base_currency `{base}` appears in no rate of this source \
+             (quoted against {}); every amount in another currency would be refused",
+            table.quote
+        ),
+    })
 }
 
 fn positive_rate(column: &str, text: &str) -> Result<f64, Problem> {
