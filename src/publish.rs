@@ -93,6 +93,7 @@ impl RunLock {
         let path = out.join(format!(".lock-run_date={run_date}"));
 
         let mut file = loop {
+            refuse_link(&path).map_err(|e| io("opening lock", &path, e))?;
             let file = fs::OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -123,6 +124,19 @@ impl RunLock {
             run_date,
             _file: file,
         })
+    }
+}
+
+/// A lock path that is a symbolic link would have the run write its pid
+/// through the link into whatever file it names; it is refused instead.
+/// (Checked just before opening; a link planted in between is not caught.)
+fn refuse_link(path: &Path) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the lock file is a symbolic link; remove it",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -484,6 +498,23 @@ mod tests {
 
     fn date(text: &str) -> NaiveDate {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+    }
+
+    #[test]
+    fn a_lock_path_that_is_a_link_is_refused_and_its_target_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        let precious = dir.path().join("precious.txt");
+        fs::write(&precious, "keep me").unwrap();
+        std::os::unix::fs::symlink(&precious, lock_path(&out, "2026-01-01")).unwrap();
+
+        let date = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let error = RunLock::acquire(&out, date).err().expect("a refusal");
+
+        let text = format!("{error:#}");
+        assert!(text.contains("opening lock"), "{text}");
+        assert_eq!(fs::read_to_string(&precious).unwrap(), "keep me");
     }
 
     fn lock_path(out: &Path, run_date: &str) -> PathBuf {

@@ -963,3 +963,45 @@ fx_layout = { date_column = "Date", quote_base = "EUR" }
     let (ingested, _tmp) = ingest_case(sources, &with_usd);
     assert_eq!(counts(&ingested, SourceKind::FxRates), (1, 1, 0));
 }
+
+#[test]
+fn globs_take_the_folder_literally_skip_dotfiles_and_refuse_dangling_links() {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    let root = tmp.path().join("exports[1]");
+    let decoy = tmp.path().join("exports1");
+    for folder in [&root, &decoy] {
+        fs::create_dir_all(folder.join("orders")).expect("a folder");
+    }
+    let header = "order_id,account_id,date,amount\n";
+    let day = |id: &str| format!("{header}{id},C1,2024-01-02,5.00\n");
+    fs::write(root.join("orders/2024-01-02.csv"), day("R1")).unwrap();
+    fs::write(root.join("orders/.2024-01-02.csv"), day("HIDDEN")).unwrap();
+    fs::write(decoy.join("orders/2024-01-02.csv"), day("DECOY")).unwrap();
+    let sources = r#"
+[sources.orders]
+path = "orders/*.csv"
+currency = "USD"
+[sources.orders.columns]
+id = "order_id"
+account = "account_id"
+date = "date"
+amount = "amount"
+"#;
+    let config_path = root.join("radar.toml");
+    fs::write(&config_path, format!("{COMPANY}\n{sources}")).unwrap();
+    let config = Config::load(&config_path).expect("the config loads");
+
+    let ingested = ingest(&config, None).expect("ingest succeeds");
+    assert_eq!(counts(&ingested, SourceKind::Orders), (1, 1, 0));
+    assert_eq!(
+        strs(frame(&ingested, SourceKind::Orders), "order_id"),
+        some(&["R1"])
+    );
+
+    std::os::unix::fs::symlink(root.join("gone.csv"), root.join("orders/2024-01-03.csv")).unwrap();
+    let error = ingest(&config, None)
+        .expect_err("a dangling link")
+        .to_string();
+    assert!(error.contains("2024-01-03.csv"), "{error}");
+    assert!(error.contains("is not a readable file"), "{error}");
+}

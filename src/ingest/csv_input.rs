@@ -86,12 +86,10 @@ impl<'a> CsvRecords<'a> {
         ))
     }
 
-    /// A record over several lines that does not fit the header is a quote
-    /// opened on one line and closed by another row's quote much later.
+    /// A record over several lines that does not fit the header, or whose
+    /// quoted text holds a line as wide as a whole row, is a quote opened
+    /// on one line and closed by another row's quote later on.
     fn refuse_runaway_quote(&self, start: usize) -> Result<(), String> {
-        if self.raw.len() == self.headers.len() {
-            return Ok(());
-        }
         let end = (self.reader.position().byte() as usize).min(self.bytes.len());
         let last = last_content_byte(self.bytes, start, end);
         let (first_line, last_line) = (self.lines.line_of(start), self.lines.line_of(last));
@@ -100,8 +98,21 @@ impl<'a> CsvRecords<'a> {
         }
 
         let delimiter = self.delimiter as u8;
-        let opened = quote_over_line_end(&self.bytes[start..end], delimiter)
+        let record = &self.bytes[start..end];
+        let opened = quote_over_line_end(record, delimiter)
             .map_or(first_line, |at| self.lines.line_of(start + at));
+        if self.raw.len() == self.headers.len() {
+            return match row_inside_quotes(record, delimiter, self.headers.len()) {
+                Some(at) => Err(format!(
+                    "quoted field opened on line {opened} runs to line {last_line} and \
+                     line {} inside it is a whole row ({} fields): the rows between \
+                     cannot be told apart (a quote left open in the export)",
+                    self.lines.line_of(start + at),
+                    self.headers.len()
+                )),
+                None => Ok(()),
+            };
+        }
         Err(format!(
             "quoted field opened on line {opened} runs to line {last_line} and the \
              record does not fit the header ({} fields, the header has {}): the \
@@ -233,6 +244,41 @@ fn quote_over_line_end(record: &[u8], delimiter: u8) -> Option<usize> {
     None
 }
 
+/// Where, inside a quoted field of one record, a whole line holds as many
+/// fields as a row (`width - 1` delimiters): text that spans lines rarely
+/// does, rows swallowed by a quote left open always do. Files of fewer
+/// than three columns are not judged this way.
+fn row_inside_quotes(record: &[u8], delimiter: u8, width: usize) -> Option<usize> {
+    if width < 3 {
+        return None;
+    }
+    let mut quoted = false;
+    let mut line_start: Option<usize> = None;
+    let mut delimiters = 0;
+    let mut index = 0;
+    while index < record.len() {
+        let byte = record[index];
+        if quoted && byte == b'"' && record.get(index + 1) == Some(&b'"') {
+            index += 2;
+            continue;
+        }
+        if byte == b'"' {
+            quoted = !quoted;
+            line_start = None;
+        } else if quoted && (byte == b'\n' || byte == b'\r') {
+            if line_start.is_some() && delimiters + 1 >= width {
+                return line_start;
+            }
+            line_start = Some(index + 1);
+            delimiters = 0;
+        } else if quoted && byte == delimiter {
+            delimiters += 1;
+        }
+        index += 1;
+    }
+    None
+}
+
 /// Byte offsets of line ends, for numbering records by line: a `\n`, or
 /// a `\r` not followed by `\n` (old Mac files).
 struct LineIndex {
@@ -330,6 +376,26 @@ mod tests {
         );
         assert_eq!(quote_over_line_end(b"a,\"b\"\"\nc\"", b','), Some(2));
         assert_eq!(quote_over_line_end(b"a,b\"\nc", b','), None);
+    }
+
+    #[test]
+    fn a_runaway_quote_that_fits_the_header_is_still_refused() {
+        let text = "id,note,n\nA,x,1\nB,\"open,2\nC,y,3\nD,z\",4\nE,w,5\n";
+        let mut records = CsvRecords::open(text.as_bytes(), ',', TextEncoding::Utf8).unwrap();
+        assert_eq!(records.next_record().unwrap().unwrap().unwrap().line, 2);
+        let err = records.next_record().err().unwrap();
+        assert!(
+            err.starts_with("quoted field opened on line 3 runs to line 5 and line 4"),
+            "{err}"
+        );
+
+        let prose = "id,note,n\nA,\"two lines, one comma\nand the end\",1\n";
+        let mut records = CsvRecords::open(prose.as_bytes(), ',', TextEncoding::Utf8).unwrap();
+        let record = records.next_record().unwrap().unwrap().unwrap();
+        assert_eq!(
+            record.line, 2,
+            "text over lines that is no row stays a cell"
+        );
     }
 
     #[test]

@@ -366,7 +366,7 @@ fn matched_files(
 ) -> Result<Vec<PathBuf>, IngestError> {
     let mut files = Vec::new();
     for pattern in config.path.patterns() {
-        for file in matched_pattern(kind, &root.join(pattern))? {
+        for file in matched_pattern(kind, root, pattern)? {
             if !files.contains(&file) {
                 files.push(file);
             }
@@ -377,17 +377,35 @@ fn matched_files(
 }
 
 /// The files one pattern matches; none is an error naming the pattern.
-fn matched_pattern(kind: SourceKind, pattern: &Path) -> Result<Vec<PathBuf>, IngestError> {
-    let pattern_text = pattern.display().to_string();
+/// The data root is taken literally (a folder named `data[1]` is no
+/// pattern); as in a shell, `*` does not match names starting with a dot.
+fn matched_pattern(
+    kind: SourceKind,
+    root: &Path,
+    pattern: &str,
+) -> Result<Vec<PathBuf>, IngestError> {
+    let root_text = root.display().to_string();
+    let full = if root_text.is_empty() || Path::new(pattern).is_absolute() {
+        pattern.to_string()
+    } else {
+        let escaped = glob::Pattern::escape(&root_text);
+        Path::new(&escaped).join(pattern).display().to_string()
+    };
+    let pattern_text = root.join(pattern).display().to_string();
+    let options = glob::MatchOptions {
+        require_literal_leading_dot: true,
+        ..glob::MatchOptions::new()
+    };
 
-    let matches = glob::glob(&pattern_text).map_err(|e| IngestError::Pattern {
+    let matches = glob::glob_with(&full, options).map_err(|e| IngestError::Pattern {
         source_kind: kind,
         pattern: pattern_text.clone(),
         message: e.to_string(),
     })?;
 
-    // A folder the glob cannot list could hide files of the day: that is
-    // an error, not a smaller set of files.
+    // A folder the glob cannot list, or a match that is neither a folder
+    // nor a readable file (a dangling link), could hide rows of the day:
+    // that is an error, not a smaller set of files.
     let mut files = Vec::new();
     for entry in matches {
         let path = entry.map_err(|e| IngestError::File {
@@ -395,9 +413,19 @@ fn matched_pattern(kind: SourceKind, pattern: &Path) -> Result<Vec<PathBuf>, Ing
             file: e.path().to_path_buf(),
             message: format!("cannot list while matching {pattern_text}: {}", e.error()),
         })?;
-        if path.is_file() {
-            files.push(path);
+        if path.is_dir() {
+            continue;
         }
+        if !path.is_file() {
+            return Err(IngestError::File {
+                source_kind: kind,
+                file: path,
+                message: "matches the source's path but is not a readable file \
+                          (a dangling link?)"
+                    .into(),
+            });
+        }
+        files.push(path);
     }
     files.sort();
 
