@@ -6,6 +6,7 @@
 //! feature code as tonight's scores. The latest cut-off is held out to
 //! calibrate and evaluate; the earlier ones fit the model.
 
+pub mod btyd;
 pub mod model;
 
 use anyhow::{Context, Result};
