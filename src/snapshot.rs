@@ -176,11 +176,8 @@ fn first_seen_accounts(events: Vec<LazyFrame>) -> LazyFrame {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::fx::FxTable;
-    use crate::regions::RegionResolver;
+    use crate::features::testing::only;
 
     fn cut() -> Cutoff {
         Cutoff::new(
@@ -202,14 +199,7 @@ mod tests {
             ],
         )
         .unwrap();
-        let ingested = Ingested {
-            frames: BTreeMap::from([(SourceKind::Social, social)]),
-            fx: FxTable::new("USD"),
-            regions: RegionResolver::default(),
-            known_accounts: None,
-            stats: Vec::new(),
-            quarantine: Vec::new(),
-        };
+        let ingested = only(vec![(SourceKind::Social, social)]);
 
         let accounts = accounts(&ingested, cut)
             .sort(["account_id"], SortMultipleOptions::default())

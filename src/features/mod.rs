@@ -38,7 +38,7 @@ mod weather;
 mod web;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use polars::prelude::*;
 
@@ -285,14 +285,11 @@ fn industry_key(industry: Expr) -> Expr {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use chrono::NaiveDate;
 
     use super::*;
     use crate::contract::SourceKind;
-    use crate::fx::FxTable;
-    use crate::regions::RegionResolver;
 
     const D: i64 = 1_700_000_000_000;
 
@@ -309,14 +306,7 @@ mod tests {
             "industry" => [None::<&str>; 4],
         )
         .unwrap();
-        Ingested {
-            frames: BTreeMap::from([(SourceKind::Orders, orders)]),
-            fx: FxTable::new("EUR"),
-            regions: RegionResolver::default(),
-            known_accounts: None,
-            stats: Vec::new(),
-            quarantine: Vec::new(),
-        }
+        testing::only(vec![(SourceKind::Orders, orders)])
     }
 
     fn config() -> Config {

@@ -1,8 +1,6 @@
 //! Tiny frames and readers shared by the feature groups' tests: four
 //! accounts, a cut at 2024-03-01 UTC, and lookups by account id.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use polars::prelude::*;
 
@@ -45,10 +43,15 @@ pub(crate) fn accounts() -> DataFrame {
 }
 
 pub(crate) fn ingested(frames: Vec<(SourceKind, DataFrame)>) -> Ingested {
-    let mut all = BTreeMap::from([(SourceKind::Accounts, accounts())]);
+    let mut all = vec![(SourceKind::Accounts, accounts())];
     all.extend(frames);
+    only(all)
+}
+
+/// Ingested frames of exactly these sources, no accounts source added.
+pub(crate) fn only(frames: Vec<(SourceKind, DataFrame)>) -> Ingested {
     Ingested {
-        frames: all,
+        frames: frames.into_iter().collect(),
         fx: FxTable::new("EUR"),
         regions: RegionResolver::default(),
         known_accounts: None,

@@ -262,8 +262,14 @@ fn policy_title(stance: &str, industry: &str, china: bool) -> String {
         industry
     };
     match (stance, china) {
-        ("incentive", true) => format!("关于支持{}发展的若干措施", chinese_scope(industry)),
-        (_, true) => format!("关于加强{}进口管理的通知", chinese_scope(industry)),
+        ("incentive", true) => {
+            let scope = chinese_scope(industry);
+            format!("关于支持{scope}发展的若干措施")
+        }
+        (_, true) => {
+            let scope = chinese_scope(industry);
+            format!("关于加强{scope}进口管理的通知")
+        }
         ("incentive", false) => format!("Investment support for {scope}"),
         _ => format!("New import rules for {scope}"),
     }

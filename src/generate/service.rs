@@ -23,6 +23,29 @@ fn discontent(account: &Account, date: NaiveDate) -> f64 {
     }
 }
 
+/// One customer's contacts: each day a Poisson number of them, whose mean
+/// is `per_month` spread over the month and raised by discontent times
+/// `sour_weight`; `write` gets each contact's day, discontent and number.
+fn contacts(
+    plan: &Plan,
+    account: &Account,
+    rng: &mut Draws,
+    per_month: f64,
+    sour_weight: f64,
+    mut write: impl FnMut(&mut Draws, NaiveDate, f64, u32) -> Result<()>,
+) -> Result<()> {
+    let mut count = 0;
+    for date in plan.period.dates().filter(|d| *d >= account.created) {
+        let sour = discontent(account, date);
+        let mean = per_month / 30.44 * (1.0 + sour_weight * sour) * weekday_factor(date);
+        for _ in 0..poisson(rng, mean) {
+            count += 1;
+            write(rng, date, sour, count)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn write_complaints(plan: &Plan) -> Result<Table> {
     let header = [
         "complaint_id",
@@ -36,16 +59,17 @@ pub fn write_complaints(plan: &Plan) -> Result<Table> {
 
     for account in plan.accounts().filter(Account::is_customer) {
         let mut rng = keyed(plan.seed, COMPLAINT_STREAM, account.number);
-        let mut count = 0;
-        for date in plan.period.dates().filter(|d| *d >= account.created) {
-            let sour = discontent(&account, date);
-            let mean = 0.25 / 30.44 * (1.0 + 6.0 * sour) * weekday_factor(date);
-            for _ in 0..poisson(&mut rng, mean) {
-                count += 1;
+        contacts(
+            plan,
+            &account,
+            &mut rng,
+            0.25,
+            6.0,
+            |rng, date, sour, count| {
                 let id = format!("CP-{:06}-{count:04}", account.number);
-                write_complaint(&mut table, &mut rng, plan, &account, date, sour, &id)?;
-            }
-        }
+                write_complaint(&mut table, rng, plan, &account, date, sour, &id)
+            },
+        )?;
     }
     Ok(table)
 }
@@ -116,16 +140,17 @@ pub fn write_tickets(plan: &Plan) -> Result<Table> {
             Archetype::Hot => 1.2,
             _ => 0.8,
         } * f64::from(account.segment.order_scale()).sqrt();
-        let mut count = 0;
-        for date in plan.period.dates().filter(|d| *d >= account.created) {
-            let sour = discontent(&account, date);
-            let mean = per_month / 30.44 * (1.0 + 2.0 * sour) * weekday_factor(date);
-            for _ in 0..poisson(&mut rng, mean) {
-                count += 1;
+        contacts(
+            plan,
+            &account,
+            &mut rng,
+            per_month,
+            2.0,
+            |rng, date, sour, count| {
                 let id = format!("TK-{:06}-{count:04}", account.number);
-                write_ticket(&mut table, &mut rng, plan, &account, date, sour, &id)?;
-            }
-        }
+                write_ticket(&mut table, rng, plan, &account, date, sour, &id)
+            },
+        )?;
     }
     Ok(table)
 }

@@ -328,7 +328,8 @@ pub const fn product(name: &'static str, list_price_eur: f64, units: u32, weight
 /// Words of Chinese company names: a trade name, then the industry's word,
 /// then the legal form. Every character is in GBK.
 pub static CN_STEMS: [&str; 12] = [
-    "金海", "东方", "华信", "长城", "宏达", "恒瑞", "新元", "南方", "天成", "瑞丰", "鼎盛", "汇通",
+    "金海", "东方", "华信", "长城", "宏达", "恒瑞", //
+    "新元", "南方", "天成", "瑞丰", "鼎盛", "汇通",
 ];
 pub static CN_INDUSTRY_WORDS: [[&str; 2]; 5] = [
     ["机械", "精工"],
