@@ -7,7 +7,10 @@
 //! calibrate and evaluate; the earlier ones fit the model.
 
 pub mod btyd;
+pub mod calibrate;
+pub mod metrics;
 pub mod model;
+pub mod naive_bayes;
 
 use anyhow::{Context, Result};
 use chrono::Duration;
