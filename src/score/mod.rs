@@ -8,6 +8,7 @@
 
 pub mod btyd;
 pub mod model;
+pub mod trees;
 
 use anyhow::{Context, Result};
 use chrono::Duration;
