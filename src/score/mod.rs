@@ -11,6 +11,7 @@ pub mod calibrate;
 pub mod metrics;
 pub mod model;
 pub mod naive_bayes;
+pub mod trees;
 
 use anyhow::{Context, Result};
 use chrono::Duration;
