@@ -50,6 +50,7 @@ MAX_ROUNDS = 300
 PATIENCE = 30
 
 MODEL_ROWS = (
+    ("constant", "constant (fit base rate)"),
     ("lightgbm", "LightGBM"),
     ("lightgbm_platt", "LightGBM + Platt (two-fold)"),
     ("radar", "radar"),
@@ -153,6 +154,7 @@ def load_export(path):
     frame = {
         "split": strings(table, "split"),
         "fold": booleans(table, "fold", path, allow_null=True),
+        "fold_missing": np.array(pc.is_null(table.column("fold")).to_pylist(), dtype=bool),
         "label": booleans(table, "label", path, allow_null=False),
         "cutoff": cutoffs(table),
         "radar": floats(table, RADAR_COLUMN),
@@ -197,6 +199,10 @@ def check_splits(frame, path):
         raise ExportError(f"{path}: column split has values {unknown}, expected fit or holdout")
 
     holdout = frame["split"] == "holdout"
+    unfolded = int((holdout & frame["fold_missing"]).sum())
+    if unfolded:
+        raise ExportError(f"{path}: {unfolded} holdout rows have no fold")
+
     radar = frame["radar"][holdout]
     outside = (radar < 0) | (radar > 1)
     if outside.any():
@@ -289,7 +295,9 @@ def measure_models(frame, holdout, margins):
     folds = frame["fold"][holdout]
     radar = frame["radar"][holdout]
 
+    fit_rate = metrics.base_rate(frame["label"][frame["split"] == "fit"])
     models = {
+        "constant": metrics.summary(labels, np.full(labels.size, fit_rate)),
         "lightgbm": metrics.summary(labels, sigmoid(margins)),
         "lightgbm_platt": measure_platt(labels, folds, margins),
     }

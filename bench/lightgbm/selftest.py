@@ -82,6 +82,19 @@ def check_hand_metrics(checks):
     checks.close("auc of a reversed ranking", metrics.auc([1, 0, 0], [0.1, 0.2, 0.3]), 0.0)
     last_bin = metrics.expected_calibration_error([True, False], [1.0, 0.95])
     checks.close("ece puts 1.0 in the last bin", last_bin, 0.475)
+    check_auc_against_scipy(checks)
+
+
+def check_auc_against_scipy(checks):
+    """AUC on heavily tied scores against scipy's Mann-Whitney U / (n1 n0)."""
+    from scipy.stats import mannwhitneyu
+
+    rng = np.random.default_rng(SEED)
+    labels = rng.random(2_000) < 0.3
+    scores = np.round(rng.random(labels.size) * 0.5 + 0.3 * labels, 1)
+    u_statistic = mannwhitneyu(scores[labels], scores[~labels]).statistic
+    expected = u_statistic / (labels.sum() * (~labels).sum())
+    checks.close("auc on tied scores matches scipy", metrics.auc(labels, scores), expected)
 
 
 def check_platt(checks):
@@ -112,6 +125,7 @@ def check_synthetic_export(checks, folder):
     checks.equal("one-label score skipped", health.get("skipped"),
                  "the fit rows hold only one label value")
     check_learnable_result(checks, propensity, oracle_auc, folder)
+    check_against_lightgbm_metrics(checks, folder / "propensity.parquet")
 
     report = compare.write_reports(folder, first, "synthetic")
     checks.true("markdown has the LightGBM row", "| LightGBM | " in report)
@@ -136,6 +150,9 @@ def check_learnable_result(checks, result, oracle_auc, folder):
     checks.true("lightgbm beats chance", lightgbm_auc > 0.70,
                 f"(auc {lightgbm_auc:.3f}, oracle {oracle_auc:.3f})")
     checks.true("lightgbm within 0.06 of the oracle", oracle_auc - lightgbm_auc < 0.06)
+    checks.close("constant row has auc 0.5", models["constant"]["auc"], 0.5)
+    checks.close("constant row has pr-auc at the base rate", models["constant"]["pr_auc"],
+                 result["holdout"]["base_rate"])
     checks.true("platt keeps the ranking close",
                 abs(models["lightgbm_platt"]["auc"] - lightgbm_auc) < 0.02)
     checks.true("platt calibrates within 0.06 ece", models["lightgbm_platt"]["ece"] < 0.06,
@@ -150,6 +167,31 @@ def check_learnable_result(checks, result, oracle_auc, folder):
                  metrics.expected_calibration_error(labels, radar))
 
 
+def check_against_lightgbm_metrics(checks, path):
+    """Our AUC and PR-AUC of a LightGBM model against LightGBM's own metrics."""
+    import lightgbm as lgb
+
+    frame = compare.load_export(path)
+    fit = frame["split"] == "fit"
+    holdout = frame["split"] == "holdout"
+    train_set = lgb.Dataset(frame["features"][fit], frame["label"][fit])
+    holdout_set = lgb.Dataset(
+        frame["features"][holdout], frame["label"][holdout], reference=train_set
+    )
+    params = {**compare.LIGHTGBM_PARAMS, "metric": ["auc", "average_precision"]}
+    history = {}
+    booster = lgb.train(params, train_set, num_boost_round=40, valid_sets=[holdout_set],
+                        valid_names=["holdout"], callbacks=[lgb.record_evaluation(history)])
+
+    theirs = {name: values[-1] for name, values in history["holdout"].items()}
+    probabilities = booster.predict(frame["features"][holdout])
+    labels = frame["label"][holdout]
+    checks.close("auc matches lightgbm's", metrics.auc(labels, probabilities),
+                 theirs["auc"], tolerance=1e-9)
+    checks.close("pr-auc matches lightgbm's", metrics.average_precision(labels, probabilities),
+                 theirs["average_precision"], tolerance=1e-9)
+
+
 def check_missing_column(checks, folder):
     broken = folder / "broken"
     broken.mkdir()
@@ -161,6 +203,16 @@ def check_missing_column(checks, folder):
     except compare.ExportError as error:
         checks.true("missing radar_probability is refused", "radar_probability" in str(error),
                     f"({error})")
+
+    pq.write_table(pa.table({"split": ["holdout"], "label": [True], "fold": pa.array([None],
+                   pa.bool_()), "f1": [1.0], "radar_probability": [0.5]}),
+                   broken / "propensity.parquet")
+    try:
+        compare.compare_folder(broken)
+        checks.true("holdout row without a fold is refused", False)
+    except compare.ExportError as error:
+        checks.true("holdout row without a fold is refused", "1 holdout rows have no fold"
+                    in str(error), f"({error})")
 
 
 def write_learnable_score(path):
