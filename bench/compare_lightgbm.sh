@@ -16,6 +16,7 @@
 # installed into a virtual environment at $RADAR_BENCH_VENV (default
 # ~/.cache/radar/bench-venv), made with $RADAR_BENCH_PYTHON (default
 # python3, 3.11 or newer). Seeds are fixed: two runs print the same tables.
+# RADAR_BIN names a radar binary to use instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,8 +46,12 @@ self_test() {
 }
 
 build_radar() {
-    cargo build --quiet --locked
-    radar="$CARGO_TARGET_DIR/debug/radar"
+    if [ -n "${RADAR_BIN:-}" ]; then
+        radar="$RADAR_BIN"
+    else
+        cargo build --quiet --locked
+        radar="$CARGO_TARGET_DIR/debug/radar"
+    fi
     "$radar" train --help >/dev/null 2>&1 ||
         fail "this radar build has no 'train' command to export the training table"
 }

@@ -116,6 +116,7 @@ def compare_score(path, fixed_rounds=False):
     result = {
         "score": path.stem,
         "features": frame["feature_names"],
+        "ignored_columns": frame["ignored_columns"],
         "fit": describe_rows(frame, fit),
         "holdout": describe_rows(frame, holdout),
         "radar_report": load_radar_report(path.with_suffix(".json")),
@@ -160,6 +161,11 @@ def load_export(path):
         "radar": floats(table, RADAR_COLUMN),
         "features": np.column_stack([floats(table, name) for name in feature_names]),
         "feature_names": feature_names,
+        "ignored_columns": [
+            name
+            for name in names
+            if name not in KEY_COLUMNS and name != RADAR_COLUMN and name not in feature_names
+        ],
     }
     check_splits(frame, path)
     return frame
@@ -395,6 +401,9 @@ def render_score(result):
         f"- LightGBM: {lightgbm['rounds']} rounds ({lightgbm['chosen_by']}), "
         f"{len(result['features'])} features"
     )
+    if result["ignored_columns"]:
+        ignored = ", ".join(result["ignored_columns"])
+        lines.append(f"- not numeric, so not used as features: {ignored}")
     lines += ["", "| model | AUC | PR-AUC | Brier | ECE |", "|---|---|---|---|---|"]
     for key, label in MODEL_ROWS:
         lines.append(table_row(model_label(key, label, result), result["models"][key]))

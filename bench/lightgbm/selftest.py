@@ -141,6 +141,7 @@ def check_learnable_result(checks, result, oracle_auc, folder):
     checks.equal("holdout rows", result["holdout"]["rows"], ACCOUNTS)
     checks.equal("holdout cut-off", result["holdout"]["cutoffs"], [CUTOFFS[-1]])
     checks.equal("feature columns", result["features"], ["f1", "f2", "f3", "f4"])
+    checks.equal("text columns left out", result["ignored_columns"], ["segment"])
     checks.true("rounds chosen on the latest fit cut-off",
                 result["lightgbm"]["chosen_by"] == f"early stopping on fit cut-off {CUTOFFS[-2]}"
                 and 1 <= result["lightgbm"]["rounds"] <= compare.MAX_ROUNDS,
@@ -245,6 +246,7 @@ def write_learnable_score(path):
         "f2": f2,
         "f3": pa.array(f3, from_pandas=True),
         "f4": rng.integers(0, 5, rows),
+        "segment": ["smb" if a % 3 else "enterprise" for a in account],
         "radar_probability": pa.array(np.where(holdout, noisy, np.nan), from_pandas=True),
     })
     pq.write_table(table, path)
