@@ -20,6 +20,7 @@ EXPORT_DIR/comparison.json, and the markdown is printed.
 """
 
 import argparse
+import datetime
 import json
 import pathlib
 import sys
@@ -194,9 +195,17 @@ def floats(table, name):
 
 
 def cutoffs(table):
+    """Cut-off dates as ISO text; a timestamp column is read as its date."""
     if "cutoff" not in table.column_names:
         return np.array(["unknown"] * table.num_rows, dtype=object)
-    return np.array([str(value) for value in table.column("cutoff").to_pylist()], dtype=object)
+    values = table.column("cutoff").to_pylist()
+    return np.array([iso_date(value) for value in values], dtype=object)
+
+
+def iso_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    return str(value)
 
 
 def check_splits(frame, path):
@@ -440,8 +449,9 @@ def table_row(label, summary):
 
 def radar_notes(result):
     notes = []
-    unscored = result["models"]["radar"]["unscored_rows"]
-    if unscored:
+    radar = result["models"]["radar"]
+    unscored = radar["unscored_rows"]
+    if unscored and "skipped" not in radar:
         notes.append(
             f"radar left {unscored} holdout rows without a probability; "
             "its row is measured on the others."

@@ -124,6 +124,7 @@ def check_synthetic_export(checks, folder):
     health, propensity = first
     checks.equal("one-label score skipped", health.get("skipped"),
                  "the fit rows hold only one label value")
+    checks.equal("timestamp cut-offs read as dates", health["fit"]["cutoffs"], ["2011-01-01"])
     check_learnable_result(checks, propensity, oracle_auc, folder)
     check_against_lightgbm_metrics(checks, folder / "propensity.parquet")
 
@@ -256,7 +257,8 @@ def write_learnable_score(path):
 def write_one_label_score(path):
     table = pa.table({
         "account_id": ["A1", "A2", "A3", "A4"],
-        "cutoff": pa.array([day("2011-01-01")] * 2 + [day("2011-02-01")] * 2, pa.date32()),
+        "cutoff": pa.array([midnight("2011-01-01")] * 2 + [midnight("2011-02-01")] * 2,
+                           pa.timestamp("ms")),
         "split": ["fit", "fit", "holdout", "holdout"],
         "fold": [None, None, False, True],
         "label": [False, False, True, False],
@@ -268,3 +270,7 @@ def write_one_label_score(path):
 
 def day(text):
     return datetime.date.fromisoformat(text)
+
+
+def midnight(text):
+    return datetime.datetime.fromisoformat(text)
