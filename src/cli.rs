@@ -21,6 +21,7 @@ use crate::generate::{self, FileEncoding, GenerateOptions, DEFAULT_BAD_SHARE};
 use crate::ingest::{self, IngestError};
 use crate::publish::PublishError;
 use crate::run::{self, RunPlan, RunSummary};
+use crate::score::{self, registry::Registry};
 
 #[derive(Debug, Parser)]
 #[command(name = "radar", version, about = "Nightly sales opportunity radar")]
@@ -45,9 +46,32 @@ pub enum Command {
         /// Folder the tables are published to.
         #[arg(long, env = "RADAR_OUT", default_value = "radar-out", value_parser = folder)]
         out: PathBuf,
+        /// The model registry: the promoted models are served from it,
+        /// and a model due for retraining is trained and stored there.
+        /// Default: `_models` inside the output folder.
+        #[arg(long, env = "RADAR_MODELS", value_parser = folder)]
+        models: Option<PathBuf>,
         /// Fix the run's clock (RFC 3339) for byte-identical reruns.
         #[arg(long, env = "RADAR_NOW", hide = true)]
         now: Option<DateTime<Utc>>,
+    },
+    /// Train every score as of D from point-in-time history, store the
+    /// models with their evaluation in the registry and promote those that
+    /// pass the guard.
+    Train {
+        #[arg(long, env = "RADAR_CONFIG")]
+        config: PathBuf,
+        #[arg(long, env = "RADAR_AS_OF")]
+        as_of: NaiveDate,
+        #[arg(long, env = "RADAR_DATA_DIR")]
+        data_dir: Option<PathBuf>,
+        /// The model registry folder (a run's default is `OUT/_models`).
+        #[arg(long, env = "RADAR_MODELS", value_parser = folder)]
+        models: PathBuf,
+        /// Also write each score's training table (features, labels, time
+        /// split, held-out probabilities) as Parquet to this folder.
+        #[arg(long, value_parser = folder)]
+        export: Option<PathBuf>,
     },
     /// Generate a demo data set and run the nightly job on it.
     Demo {
@@ -105,6 +129,10 @@ pub enum Command {
     Features,
 }
 
+/// The registry's folder inside the output folder when `--models` is not
+/// given; the underscore keeps table readers that list folders away.
+const MODELS_FOLDER: &str = "_models";
+
 /// An output folder: absent (it is created) or a folder; an existing file
 /// there is a usage error (exit 2).
 fn folder(text: &str) -> Result<PathBuf, String> {
@@ -143,6 +171,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             as_of,
             data_dir,
             out,
+            models,
             now,
         } => {
             let clock: Box<dyn Clock> = match now {
@@ -154,6 +183,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
             let plan = RunPlan {
                 config,
                 data_dir,
+                models_dir: models.unwrap_or_else(|| out.join(MODELS_FOLDER)),
                 out_dir: out,
                 as_of,
             };
@@ -215,6 +245,17 @@ fn dispatch(cli: Cli) -> Result<i32> {
             println!("manifest: {}", summary.manifest_path.display());
             Ok(0)
         }
+        Command::Train {
+            config,
+            as_of,
+            data_dir,
+            models,
+            export,
+        } => {
+            let config = Config::load(&config)?;
+            train(&config, as_of, data_dir.as_deref(), &models, export.as_deref())?;
+            Ok(0)
+        }
         Command::Features => {
             for spec in CATALOGUE {
                 println!(
@@ -260,11 +301,72 @@ fn demo(out: &Path, accounts: u64, seed: u64) -> Result<()> {
         config: Config::load(&generated.config_path)?,
         data_dir: None,
         out_dir: out.join("tables"),
+        models_dir: out.join("tables").join(MODELS_FOLDER),
         as_of,
     };
     let summary = run::run(&plan, &SystemClock)?;
     print_summary(&summary, &plan.out_dir);
     Ok(())
+}
+
+/// `radar train`: ingest, refuse on a failed quality gate, train every
+/// score, and print one line per score.
+fn train(
+    config: &Config,
+    as_of: NaiveDate,
+    data_dir: Option<&Path>,
+    models: &Path,
+    export: Option<&Path>,
+) -> Result<()> {
+    let ingested = ingest::ingest(config, data_dir)?;
+    let gate = check::assess(config, as_of, &ingested, check::DEFAULT_PROBLEMS);
+    if gate.refuses() {
+        return Err(Refused { report: gate }.into());
+    }
+
+    let registry = Registry::open(models)?;
+    let reports = score::train_all(&ingested, config, as_of, &registry)?;
+    for report in &reports {
+        println!("{}", train_line(report));
+    }
+    if let Some(folder) = export {
+        score::export::write(folder, &reports)?;
+        println!("training tables written to {}", folder.display());
+    }
+    Ok(())
+}
+
+fn train_line(report: &score::TrainReport) -> String {
+    let name = report.dataset.score.name();
+    let rows = &report.serving.evaluations;
+    let Some(served) = rows.iter().find(|r| r.role == "served") else {
+        return format!("{name}: no evaluation");
+    };
+    let Some(metrics) = &served.metrics else {
+        return format!("{name}: {}", served.note);
+    };
+    let baseline = rows
+        .iter()
+        .find(|r| r.role == "naive_bayes")
+        .and_then(|r| r.metrics.as_ref())
+        .and_then(|m| m.auc);
+    format!(
+        "{name}: {} ({}, {}) held-out AUC {} ECE {:.3} Brier {:.3} on {} rows; \
+         naive Bayes AUC {}; {}",
+        served.model_version,
+        served.learner,
+        served.calibration,
+        figure(metrics.auc),
+        metrics.ece,
+        metrics.brier,
+        metrics.rows,
+        figure(baseline),
+        served.note
+    )
+}
+
+fn figure(value: Option<f64>) -> String {
+    value.map_or("n/a".to_string(), |v| format!("{v:.3}"))
 }
 
 /// Ingests every source and judges it as of D, like a run would before

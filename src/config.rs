@@ -82,6 +82,29 @@ pub struct ModelSettings {
     /// L2 penalty of the logistic regression.
     #[serde(default = "default_l2")]
     pub l2: f64,
+    /// Complexity budget of the gradient-boosted trees (perpetual's
+    /// `budget`): higher fits more trees and deeper interactions.
+    #[serde(default = "default_tree_budget")]
+    pub tree_budget: f32,
+    /// A nightly run retrains a score whose promoted model was trained this
+    /// many days or more before D.
+    #[serde(default = "default_retrain_days")]
+    pub retrain_days: i64,
+    /// A new model replaces the promoted one when its held-out AUC is at
+    /// least this share of the promoted model's AUC on the same slice...
+    #[serde(default = "default_promotion_auc_share")]
+    pub promotion_auc_share: f64,
+    /// ...or when the promoted model was trained this many days or more
+    /// before the new one.
+    #[serde(default = "default_max_model_age_days")]
+    pub max_model_age_days: i64,
+    /// Training examples of each class a segment (region x industry) needs
+    /// for a model of its own; the whole training set needs as many for any
+    /// model at all.
+    #[serde(default = "default_min_examples")]
+    pub min_positive_examples: usize,
+    #[serde(default = "default_min_examples")]
+    pub min_negative_examples: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -387,6 +410,24 @@ impl Config {
         if !(model.l2 > 0.0 && model.l2.is_finite()) {
             return Err(format!("model.l2 must be above 0, got {}", model.l2));
         }
+        if !(model.tree_budget > 0.0 && model.tree_budget <= 5.0) {
+            let budget = model.tree_budget;
+            return Err(format!("model.tree_budget must be in (0, 5], got {budget}"));
+        }
+        at_least("model.retrain_days", model.retrain_days, 1)?;
+        at_least("model.max_model_age_days", model.max_model_age_days, 1)?;
+        let share = model.promotion_auc_share;
+        if !(share > 0.0 && share <= 1.0) {
+            return Err(format!("model.promotion_auc_share must be in (0, 1], got {share}"));
+        }
+        for (key, count) in [
+            ("model.min_positive_examples", model.min_positive_examples),
+            ("model.min_negative_examples", model.min_negative_examples),
+        ] {
+            if count < 2 {
+                return Err(format!("{key} must be at least 2, got {count}"));
+            }
+        }
 
         let signals = &self.signals;
         score_threshold("signals.high_probability_min", signals.high_probability_min)?;
@@ -618,6 +659,12 @@ impl Default for ModelSettings {
             training_cutoffs: default_cutoffs(),
             cutoff_step_days: default_cutoff_step(),
             l2: default_l2(),
+            tree_budget: default_tree_budget(),
+            retrain_days: default_retrain_days(),
+            promotion_auc_share: default_promotion_auc_share(),
+            max_model_age_days: default_max_model_age_days(),
+            min_positive_examples: default_min_examples(),
+            min_negative_examples: default_min_examples(),
         }
     }
 }
@@ -650,6 +697,21 @@ fn default_fx_carry_days() -> i64 {
 }
 fn default_horizon() -> i64 {
     90
+}
+fn default_tree_budget() -> f32 {
+    0.5
+}
+fn default_retrain_days() -> i64 {
+    7
+}
+fn default_promotion_auc_share() -> f64 {
+    0.95
+}
+fn default_max_model_age_days() -> i64 {
+    28
+}
+fn default_min_examples() -> usize {
+    40
 }
 fn default_cutoffs() -> usize {
     6

@@ -20,7 +20,8 @@ use crate::contract::SourceKind;
 use crate::features;
 use crate::ingest::{self, Ingested, Quarantine, SourceStats};
 use crate::publish::{self, Partition, Publisher, RunLock};
-use crate::score::{self, Scores};
+use crate::score::registry::Registry;
+use crate::score::{self, evaluation, Scores};
 use crate::signals::{self, Owners, ScoredAccount, Signal};
 use crate::snapshot::Cutoff;
 use crate::white_space::{self, Cell};
@@ -30,6 +31,9 @@ pub struct RunPlan {
     pub config: Config,
     pub data_dir: Option<PathBuf>,
     pub out_dir: PathBuf,
+    /// The model registry: promoted models are served from it and new
+    /// ones stored in it.
+    pub models_dir: PathBuf,
     pub as_of: NaiveDate,
 }
 
@@ -70,7 +74,8 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
         .with_context(|| format!("computing features as of {}", plan.as_of))?;
     info!(accounts = tonight.height(), "features computed");
 
-    let scores = score::score(&ingested, config, cutoff, &tonight)?;
+    let registry = Registry::open(&plan.models_dir)?;
+    let scores = score::score(&ingested, config, cutoff, &tonight, &registry)?;
     let cells = white_space::rank(&ingested, config, cutoff, &tonight)?;
 
     let published_at = clock.now();
@@ -91,6 +96,14 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
             (
                 "account_scores",
                 account_scores(plan.as_of, &tonight, &scores)?,
+            ),
+            (
+                "opportunity_scores",
+                opportunity_scores(plan.as_of, &scores)?,
+            ),
+            (
+                "model_evaluations",
+                evaluation::frame(plan.as_of, &scores.evaluations)?,
             ),
             ("signals", signal_table(plan.as_of, &signals)?),
             ("white_space", white_space_table(plan.as_of, &cells)?),
@@ -226,12 +239,47 @@ fn account_scores(run_date: NaiveDate, tonight: &DataFrame, scores: &Scores) -> 
         .into(),
         Series::new("health_reasons".into(), scores.health_reasons.clone()).into(),
         Series::new(
+            "propensity_model_scope".into(),
+            scores.propensity_scope.clone(),
+        )
+        .into(),
+        Series::new("health_model_scope".into(), scores.health_scope.clone()).into(),
+        Series::new(
             "model_version".into(),
             vec![scores.model_version.clone(); tonight.height()],
         )
         .into(),
     ]);
     Ok(DataFrame::new_infer_height(columns)?)
+}
+
+/// One row per deal open at D, with its win probability (0-100).
+fn opportunity_scores(run_date: NaiveDate, scores: &Scores) -> Result<DataFrame> {
+    let deals = &scores.deals;
+    let text = |f: fn(&score::DealScore) -> &str| deals.iter().map(f).collect::<Vec<_>>();
+    Ok(DataFrame::new_infer_height(vec![
+        run_date_column(run_date, deals.len())?,
+        Series::new("opportunity_id".into(), text(|d| &d.opportunity_id)).into(),
+        Series::new("account_id".into(), text(|d| &d.account_id)).into(),
+        Series::new("stage".into(), text(|d| &d.stage)).into(),
+        Series::new(
+            "amount".into(),
+            deals.iter().map(|d| d.amount).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "win_probability".into(),
+            deals.iter().map(|d| d.win_probability).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new("reasons".into(), text(|d| &d.reasons)).into(),
+        Series::new("model_scope".into(), text(|d| &d.scope)).into(),
+        Series::new(
+            "model_version".into(),
+            vec![scores.win_probability_version.as_str(); deals.len()],
+        )
+        .into(),
+    ])?)
 }
 
 fn signal_table(run_date: NaiveDate, signals: &[Signal]) -> Result<DataFrame> {

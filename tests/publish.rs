@@ -30,8 +30,8 @@ fn at(instant: &str) -> i64 {
 
 /// A folder where D was published at `NOW`, then republished at `LATER`
 /// with one more order by a run killed after two of its tables (in name
-/// order: account_scores, quarantine) were swapped in and the third
-/// (reports) retired. Returns the temporary folder, the config, the output
+/// order: account_scores, model_evaluations) were swapped in and the third
+/// (opportunity_scores) retired. Returns the temporary folder, the config, the output
 /// folder and the orders count of the first run.
 fn crashed_mid_swap() -> (TempDir, PathBuf, PathBuf, u64) {
     let tmp = tempfile::tempdir().expect("a temporary folder");
@@ -50,7 +50,10 @@ fn crashed_mid_swap() -> (TempDir, PathBuf, PathBuf, u64) {
         .outcome();
     assert_eq!(crashed.code, EXIT_CRASHED, "stderr:\n{}", crashed.stderr);
 
-    assert!(!partition(&out, "reports").exists(), "reports not retired");
+    assert!(
+        !partition(&out, "opportunity_scores").exists(),
+        "opportunity_scores not retired"
+    );
     assert_eq!(
         millis(&read_table(&out, "runs"), "started_at"),
         [Some(at(NOW))]

@@ -1,286 +1,383 @@
-//! Stage 4, score: train the two models from the history before D and
-//! apply them to every account at D, with the top reasons for each score.
+//! Stage 4, score: serve each score from the model registry, training a new
+//! model when the promoted one is due, and apply it to every account (and
+//! every open deal) at D with the top reasons for each score.
 //!
 //! Training examples are snapshots at earlier cut-offs D' <= D - H, whose
 //! outcomes over the horizon H are already known at D, computed by the same
-//! feature code as tonight's scores. The latest cut-off is held out to
-//! calibrate and evaluate; the earlier ones fit the model.
+//! feature code as tonight's scores ([`dataset`]). The latest cut-off is
+//! held out to pick the learner, calibrate and evaluate ([`training`]); the
+//! promotion guard decides whether a new model replaces the served one
+//! ([`registry`]).
 
 pub mod btyd;
 pub mod calibrate;
+pub mod dataset;
+pub mod evaluation;
+pub mod export;
+pub mod learner;
 pub mod metrics;
 pub mod model;
 pub mod naive_bayes;
+pub mod registry;
+pub mod served;
+pub mod training;
 pub mod trees;
 
-use anyhow::{Context, Result};
-use chrono::Duration;
+use anyhow::Result;
+use chrono::NaiveDate;
 use polars::prelude::*;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::config::Config;
-use crate::features;
 use crate::ingest::Ingested;
 use crate::snapshot::Cutoff;
-use model::{ModelOptions, ScoreModel, TrainingSet};
+use dataset::Slice;
+use evaluation::EvaluationRow;
+use registry::{Promotion, Registry};
+use served::ScoreModel;
+use training::Current;
 
-/// The two scores of DESIGN.md section 1.
+/// The scores of DESIGN.md section 1, and the per-deal win probability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScoreKind {
     /// Probability of a won deal (or, without deals, an order) within H.
     Propensity,
     /// For current customers, probability of being active again within H.
     Health,
+    /// For an open deal, probability that it closes won within H.
+    WinProbability,
 }
 
 impl ScoreKind {
+    pub const ALL: [ScoreKind; 3] = [
+        ScoreKind::Propensity,
+        ScoreKind::Health,
+        ScoreKind::WinProbability,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ScoreKind::Propensity => "propensity",
             ScoreKind::Health => "health",
+            ScoreKind::WinProbability => "win_probability",
         }
     }
 
     fn label_column(self) -> &'static str {
         match self {
-            ScoreKind::Propensity => "won",
+            ScoreKind::Propensity | ScoreKind::WinProbability => "won",
             ScoreKind::Health => "active",
         }
     }
-
-    /// Health is defined for current customers only.
-    fn applies_to_all(self) -> bool {
-        self == ScoreKind::Propensity
-    }
 }
 
-/// The outcome of training one score.
-pub enum Trained {
-    Model(Box<ScoreModel>),
-    Insufficient(String),
+/// The model serving one score tonight, or why there is none.
+pub struct Serving {
+    pub kind: ScoreKind,
+    pub model: Option<ScoreModel>,
+    pub insufficient: Option<String>,
+    /// The evaluation rows of the training behind tonight's scores.
+    pub evaluations: Vec<EvaluationRow>,
 }
 
-impl Trained {
-    pub fn version(&self) -> String {
-        match self {
-            Trained::Model(model) => model.version(),
-            Trained::Insufficient(_) => "none".to_string(),
-        }
-    }
+/// A score of one open deal.
+pub struct DealScore {
+    pub opportunity_id: String,
+    pub account_id: String,
+    pub stage: String,
+    pub amount: Option<f64>,
+    pub win_probability: Option<f64>,
+    pub reasons: String,
+    pub scope: String,
 }
 
-/// Scores per account at D, in the order of the feature frame.
+/// Everything the score stage hands to the tables.
 pub struct Scores {
     pub propensity: Vec<Option<f64>>,
     pub health: Vec<Option<f64>>,
     pub propensity_reasons: Vec<String>,
     pub health_reasons: Vec<String>,
+    pub propensity_scope: Vec<String>,
+    pub health_scope: Vec<String>,
+    pub deals: Vec<DealScore>,
+    pub evaluations: Vec<EvaluationRow>,
+    /// `propensity=...;health=...;win_probability=...`.
     pub model_version: String,
-    pub propensity_model: Trained,
-    pub health_model: Trained,
+    pub win_probability_version: String,
 }
 
+/// Scores every account (and open deal) of `tonight`.
 pub fn score(
     ingested: &Ingested,
     config: &Config,
     as_of: Cutoff,
     tonight: &DataFrame,
+    registry: &Registry,
 ) -> Result<Scores> {
-    let history = training_history(ingested, config, as_of)?;
+    let mut history = None;
+    let mut servings = Vec::new();
+    for kind in ScoreKind::ALL {
+        servings.push(serving(kind, ingested, config, as_of.date, registry, &mut history)?);
+    }
+    let [propensity, health, win] = <[Serving; 3]>::try_from(servings)
+        .map_err(|_| anyhow::anyhow!("expected one serving per score"))?;
 
-    let propensity_model = train(ScoreKind::Propensity, &history, config);
-    let health_model = train(ScoreKind::Health, &history, config);
-
-    let rows = feature_rows(tonight)?;
-    let customers = bool_column(tonight, "is_customer")?;
+    let rows = dataset::feature_rows(tonight, &features_of(ScoreKind::Propensity))?;
+    let segments = dataset::segments(tonight)?;
+    let customers = dataset::bools(tonight, "is_customer")?;
     let everyone = vec![true; rows.len()];
-    let (propensity, propensity_reasons) = apply(&propensity_model, &rows, &everyone);
-    let (health, health_reasons) = apply(&health_model, &rows, &customers);
+    let (p, p_reasons, p_scope) = apply(&propensity, &rows, &segments, &everyone);
+    let (h, h_reasons, h_scope) = apply(&health, &rows, &segments, &customers);
+    let deals = deal_scores(&win, ingested, as_of, tonight)?;
 
-    let model_version = format!(
-        "propensity={};health={}",
-        propensity_model.version(),
-        health_model.version()
-    );
+    let model_version = [&propensity, &health, &win]
+        .iter()
+        .map(|s| format!("{}={}", s.kind.name(), version_of(s)))
+        .collect::<Vec<_>>()
+        .join(";");
     Ok(Scores {
-        propensity,
-        health,
-        propensity_reasons,
-        health_reasons,
+        propensity: p,
+        health: h,
+        propensity_reasons: p_reasons,
+        health_reasons: h_reasons,
+        propensity_scope: p_scope,
+        health_scope: h_scope,
+        win_probability_version: version_of(&win),
+        deals,
+        evaluations: [propensity, health, win]
+            .into_iter()
+            .flat_map(|s| s.evaluations)
+            .collect(),
         model_version,
-        propensity_model,
-        health_model,
     })
 }
 
-/// Features and outcomes at one training cut-off.
-struct Slice {
-    cutoff: Cutoff,
-    frame: DataFrame,
+fn features_of(kind: ScoreKind) -> Vec<String> {
+    dataset::feature_names(kind)
 }
 
-fn training_history(ingested: &Ingested, config: &Config, as_of: Cutoff) -> Result<Vec<Slice>> {
-    let zone = config.company_zone();
-    let settings = &config.model;
-    let mut slices = Vec::new();
-
-    for k in 0..settings.training_cutoffs as i64 {
-        let back = settings.horizon_days + k * settings.cutoff_step_days;
-        let cutoff = Cutoff::new(as_of.date - Duration::days(back), zone);
-
-        let features = features::compute(ingested, config, cutoff)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("computing training features at {}", cutoff.date))?;
-        if features.height() == 0 {
-            break;
-        }
-        let outcomes = features::outcomes(ingested, cutoff, settings.horizon_days)?;
-        let frame = features
-            .lazy()
-            .left_join(outcomes.lazy(), col("account_id"), col("account_id"))
-            .with_columns([
-                col("won").fill_null(lit(false)),
-                col("active").fill_null(lit(false)),
-            ])
-            .collect()?;
-
-        info!(cutoff = %cutoff.date, accounts = frame.height(), "training slice built");
-        slices.push(Slice { cutoff, frame });
-    }
-    Ok(slices)
+fn version_of(serving: &Serving) -> String {
+    serving
+        .model
+        .as_ref()
+        .map_or("none".to_string(), |m| m.version.clone())
 }
 
-/// Fits on every slice but the latest and calibrates on the latest; with a
-/// single slice both use it, which the evaluation then reports as such.
-fn train(kind: ScoreKind, history: &[Slice], config: &Config) -> Trained {
-    let Some((latest, earlier)) = history.split_first() else {
-        return Trained::Insufficient("no training cut-off has any account".into());
-    };
-    let calibration = training_set(kind, std::slice::from_ref(latest));
-    let fit = if earlier.is_empty() {
-        training_set(kind, std::slice::from_ref(latest))
-    } else {
-        training_set(kind, earlier)
-    };
-    let (Ok(fit), Ok(calibration)) = (fit, calibration) else {
-        return Trained::Insufficient("training features could not be read".into());
-    };
-
-    let options = ModelOptions {
-        l2: config.model.l2,
-    };
-    match model::train(&fit, &calibration, &options) {
-        Ok(model) => {
-            let evaluation = model.evaluation();
-            info!(
-                score = kind.name(),
-                calibrated_on = %latest.cutoff.date,
-                auc = ?evaluation.auc,
-                brier = evaluation.brier,
-                base_rate = evaluation.base_rate,
-                beats_chance = evaluation.beats_chance,
-                "model trained"
-            );
-            Trained::Model(Box::new(model))
-        }
-        Err(error) => {
-            warn!(score = kind.name(), %error, "score not trained");
-            Trained::Insufficient(error.to_string())
+/// The promoted model when it is fresh enough; otherwise a training now,
+/// judged by the promotion guard.
+fn serving(
+    kind: ScoreKind,
+    ingested: &Ingested,
+    config: &Config,
+    as_of: NaiveDate,
+    registry: &Registry,
+    history: &mut Option<Vec<Slice>>,
+) -> Result<Serving> {
+    let current = registry.current(kind.name(), as_of)?;
+    if let Some((promotion, model)) = &current {
+        let age = (as_of - promotion.trained_as_of).num_days();
+        let fresh = age < config.model.retrain_days;
+        if fresh && model.feature_names == features_of(kind) {
+            info!(score = kind.name(), version = %model.version, age, "promoted model served");
+            let evaluations = registry.evaluations(kind.name(), &model.version)?;
+            return Ok(Serving {
+                kind,
+                model: Some(model.clone()),
+                insufficient: None,
+                evaluations,
+            });
         }
     }
+
+    if history.is_none() {
+        *history = Some(dataset::history(ingested, config, as_of)?);
+    }
+    let slices = history.as_deref().unwrap_or_default();
+    let data = dataset::dataset(kind, slices, ingested, config.model.horizon_days)?;
+    let (serving, _) = train_and_decide(&data, config, as_of, registry, current)?;
+    Ok(serving)
 }
 
-fn training_set(kind: ScoreKind, slices: &[Slice]) -> Result<TrainingSet> {
-    let mut set = TrainingSet {
-        feature_names: features::names(),
-        rows: Vec::new(),
-        labels: Vec::new(),
-    };
+/// Trains a score from its examples, stores the model, applies the
+/// promotion guard and says which model serves `as_of`; also returns the
+/// new model's served probabilities of the held-out examples.
+pub fn train_and_decide(
+    data: &dataset::Dataset,
+    config: &Config,
+    as_of: NaiveDate,
+    registry: &Registry,
+    current: Option<(Promotion, ScoreModel)>,
+) -> Result<(Serving, Vec<f64>)> {
+    let kind = data.score;
+    let previous = current.as_ref().map(|(_, model)| model);
+    let mut outcome = training::train(data, &config.model, as_of, previous);
+    let holdout_probabilities = std::mem::take(&mut outcome.holdout_probabilities);
 
-    for slice in slices {
-        let rows = feature_rows(&slice.frame)?;
-        let labels = bool_column(&slice.frame, kind.label_column())?;
-        let eligible = if kind.applies_to_all() {
-            vec![true; rows.len()]
-        } else {
-            bool_column(&slice.frame, "is_customer")?
+    let Some(model) = outcome.model.take() else {
+        let serving = Serving {
+            kind,
+            insufficient: if current.is_some() {
+                None
+            } else {
+                outcome.insufficient
+            },
+            model: current.map(|(_, model)| model),
+            evaluations: outcome.evaluations,
         };
+        return Ok((serving, holdout_probabilities));
+    };
 
-        for ((row, label), keep) in rows.into_iter().zip(labels).zip(eligible) {
-            if keep {
-                set.rows.push(row);
-                set.labels.push(label);
-            }
-        }
+    let guard = current.as_ref().map(|(promotion, model)| Current {
+        version: model.version.clone(),
+        trained_as_of: promotion.trained_as_of,
+        auc_on_new_slice: training::previous_on(model, data).0,
+        same_features: model.feature_names == data.feature_names,
+    });
+    let (promote, why) = training::promotion(outcome.raw_auc, as_of, guard.as_ref(), &config.model);
+    let later_exists = registry
+        .promotions(kind.name())?
+        .iter()
+        .any(|p| p.trained_as_of > as_of);
+    let promoted = promote && !later_exists;
+    record_decision(&mut outcome.evaluations, promoted, &why, later_exists);
+
+    registry.save(&model, &outcome.evaluations)?;
+    if promoted {
+        let promotion = Promotion {
+            version: model.version.clone(),
+            trained_as_of: as_of,
+            reason: why.clone(),
+        };
+        registry.promote(kind.name(), promotion)?;
     }
-    Ok(set)
+    info!(score = kind.name(), version = %model.version, promoted, "{why}");
+
+    let serves_new = promoted || later_exists || current.is_none();
+    let serving = Serving {
+        kind,
+        model: if serves_new {
+            Some(model)
+        } else {
+            current.map(|(_, model)| model)
+        },
+        insufficient: None,
+        evaluations: outcome.evaluations,
+    };
+    Ok((serving, holdout_probabilities))
 }
 
-/// The catalogue features of each account, row by row.
-fn feature_rows(frame: &DataFrame) -> Result<Vec<Vec<Option<f64>>>> {
-    let mut rows = vec![Vec::with_capacity(features::CATALOGUE.len()); frame.height()];
-    for spec in features::CATALOGUE {
-        let column = frame
-            .column(spec.name)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("feature `{}` missing from the feature frame", spec.name))?
-            .cast(&DataType::Float64)?;
-        for (row, value) in rows.iter_mut().zip(column.f64()?.iter()) {
-            row.push(value);
-        }
+fn record_decision(rows: &mut [EvaluationRow], promoted: bool, why: &str, later_exists: bool) {
+    for row in rows.iter_mut().filter(|r| r.role == "served") {
+        row.promoted = promoted;
+        row.note = if later_exists {
+            format!(
+                "{}; not promoted: a model trained after this date is already promoted, \
+                 so this one serves this date only",
+                row.note
+            )
+        } else if promoted {
+            format!("{}; promoted: {why}", row.note)
+        } else {
+            format!("{}; kept the current model: {why}", row.note)
+        };
     }
-    Ok(rows)
 }
 
-fn bool_column(frame: &DataFrame, name: &str) -> Result<Vec<bool>> {
-    let column = frame
-        .column(name)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("column `{name}` missing"))?;
-    Ok(column.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
-}
-
-/// Scores (0-100, two decimals) and reasons for the eligible rows.
+/// Scores, reasons and scope per row; rows not eligible get none.
 fn apply(
-    trained: &Trained,
+    serving: &Serving,
     rows: &[Vec<Option<f64>>],
+    segments: &[String],
     eligible: &[bool],
-) -> (Vec<Option<f64>>, Vec<String>) {
-    rows.iter()
+) -> (Vec<Option<f64>>, Vec<String>, Vec<String>) {
+    let Some(model) = &serving.model else {
+        let why = serving.insufficient.as_deref().unwrap_or("no model");
+        return rows
+            .iter()
+            .zip(eligible)
+            .map(|(_, &ok)| match ok {
+                true => (None, format!("insufficient data: {why}"), "none".to_string()),
+                false => (None, String::new(), String::new()),
+            })
+            .fold((vec![], vec![], vec![]), unzip3);
+    };
+
+    let served = model.apply(rows, segments);
+    served
+        .into_iter()
         .zip(eligible)
-        .map(|(row, &eligible)| match trained {
-            _ if !eligible => (None, String::new()),
-            Trained::Insufficient(why) => (None, format!("insufficient data: {why}")),
-            Trained::Model(model) => {
-                let score = (model.probability(row) * 10_000.0).round() / 100.0;
-                (Some(score), reasons(model, row))
-            }
+        .map(|(s, &ok)| match ok {
+            true => (Some(s.score), s.reasons, s.scope),
+            false => (None, String::new(), String::new()),
         })
-        .unzip()
+        .fold((vec![], vec![], vec![]), unzip3)
 }
 
-/// The top three contributions each way, e.g. `days since last order: 12
-/// (-9.1 points)`, strongest first.
-fn reasons(model: &ScoreModel, row: &[Option<f64>]) -> String {
-    let contributions = model.contributions(row);
-    let mut ranked: Vec<(usize, f64)> = contributions.iter().copied().enumerate().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+type Columns3 = (Vec<Option<f64>>, Vec<String>, Vec<String>);
 
-    let up = ranked.iter().filter(|(_, c)| *c >= 0.05).take(3);
-    let down = ranked.iter().rev().filter(|(_, c)| *c <= -0.05).take(3);
-    up.chain(down)
-        .map(|&(index, points)| {
-            let name = features::CATALOGUE[index].name.replace('_', " ");
-            format!("{name}: {} ({points:+.1} points)", shown(row[index]))
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+fn unzip3(mut acc: Columns3, item: (Option<f64>, String, String)) -> Columns3 {
+    acc.0.push(item.0);
+    acc.1.push(item.1);
+    acc.2.push(item.2);
+    acc
 }
 
-fn shown(value: Option<f64>) -> String {
-    match value {
-        None => "none".to_string(),
-        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
-        Some(v) => format!("{v:.2}"),
+fn deal_scores(
+    serving: &Serving,
+    ingested: &Ingested,
+    as_of: Cutoff,
+    tonight: &DataFrame,
+) -> Result<Vec<DealScore>> {
+    let deals = dataset::open_deal_rows(ingested, as_of, tonight)?;
+    let rows: Vec<Vec<Option<f64>>> = deals.iter().map(|d| d.row.clone()).collect();
+    let segments: Vec<String> = deals.iter().map(|d| d.segment.clone()).collect();
+    let (scores, reasons, scopes) = apply(serving, &rows, &segments, &vec![true; rows.len()]);
+
+    Ok(deals
+        .into_iter()
+        .zip(scores)
+        .zip(reasons)
+        .zip(scopes)
+        .map(|(((deal, score), reasons), scope)| DealScore {
+            opportunity_id: deal.opportunity_id,
+            account_id: deal.account_id,
+            stage: deal.stage,
+            amount: deal.amount,
+            win_probability: score,
+            reasons,
+            scope,
+        })
+        .collect())
+}
+
+/// What `radar train` did for one score.
+pub struct TrainReport {
+    pub serving: Serving,
+    pub dataset: dataset::Dataset,
+    pub holdout_probabilities: Vec<f64>,
+}
+
+/// `radar train`: trains every score as of D, stores the models and
+/// applies the promotion guard.
+pub fn train_all(
+    ingested: &Ingested,
+    config: &Config,
+    as_of: NaiveDate,
+    registry: &Registry,
+) -> Result<Vec<TrainReport>> {
+    let slices = dataset::history(ingested, config, as_of)?;
+    let mut reports = Vec::new();
+
+    for kind in ScoreKind::ALL {
+        let current = registry.current(kind.name(), as_of)?;
+        let data = dataset::dataset(kind, &slices, ingested, config.model.horizon_days)?;
+        let (serving, holdout_probabilities) =
+            train_and_decide(&data, config, as_of, registry, current)?;
+        reports.push(TrainReport {
+            serving,
+            dataset: data,
+            holdout_probabilities,
+        });
     }
+    Ok(reports)
 }

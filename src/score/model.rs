@@ -1,14 +1,15 @@
-//! The scoring model behind the calibrated propensity and health scores.
+//! The regularised logistic regression, one of the two learners a score
+//! can pick (the other is the gradient-boosted trees of [`super::trees`]).
 //!
-//! A score is a calibrated probability times 100, so the model has three
-//! parts: an L2-regularised logistic regression on transformed and
-//! standardised features, a Platt calibration of its logit, and per-feature
-//! contributions that explain a single score in score points. Training also
-//! produces an [`Evaluation`] on held-out rows; a model that cannot rank
-//! better than chance answers with the base rate instead of noise.
+//! It fits an L2-penalised logistic regression on transformed and
+//! standardised features, with a 0/1 indicator for features that are
+//! sometimes missing. Its output is a raw log-odds that the score's
+//! calibrator turns into a probability; each feature's share of that
+//! log-odds is its contribution, so contributions always add up to the
+//! raw output.
 //!
 //! Everything here is deterministic: the same inputs give bit-identical
-//! parameters and therefore the same [`ScoreModel::version`].
+//! parameters and therefore the same [`LinearModel::version`].
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -35,10 +36,7 @@ const MIN_L2: f64 = 1e-6;
 /// to its mean) counts as having zero spread.
 const MIN_SPREAD: f64 = 1e-12;
 
-/// A model must reach this AUC on its evaluation rows to be used.
-const CHANCE_AUC: f64 = 0.55;
-
-/// Rows with labels, the input to [`train`].
+/// Rows with labels, the input to every learner.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TrainingSet {
     pub feature_names: Vec<String>,
@@ -55,7 +53,7 @@ impl TrainingSet {
     }
 }
 
-/// Settings for [`train`].
+/// Settings for [`fit`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ModelOptions {
     /// L2 penalty on the standardised coefficients, added as
@@ -82,9 +80,6 @@ pub enum ModelError {
     #[error("{set} set has the wrong shape: {detail}")]
     Shape { set: &'static str, detail: String },
 
-    #[error("calibration set features differ from the fit set: {detail}")]
-    FeatureMismatch { detail: String },
-
     #[error("invalid model option {name}: {detail}")]
     InvalidOption { name: &'static str, detail: String },
 
@@ -92,40 +87,10 @@ pub enum ModelError {
     Numerical { detail: String },
 }
 
-/// How well a trained model did on the rows it was evaluated on.
+/// A fitted logistic regression.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Evaluation {
-    /// AUC of the raw logit; `None` when the rows hold only one class.
-    pub auc: Option<f64>,
-    /// Brier score of the probabilities the model actually serves: the
-    /// calibrated ones, or the base rate when the model does not beat
-    /// chance.
-    pub brier: f64,
-    /// Share of positive labels in the evaluation rows.
-    pub base_rate: f64,
-    pub fit_rows: usize,
-    /// Rows the calibration and these metrics were computed on.
-    pub calibration_rows: usize,
-    /// Whether the AUC reached 0.55; when it did not, the model predicts
-    /// `base_rate` for every row.
-    pub beats_chance: bool,
-    /// True when the calibration set was empty or held a single class, so
-    /// calibration and metrics used the fit set; the AUC is then optimistic.
-    pub in_sample: bool,
-}
-
-/// A trained, calibrated scoring model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScoreModel {
+pub struct LinearModel {
     feature_names: Vec<String>,
-    linear: Linear,
-    platt: Platt,
-    evaluation: Evaluation,
-}
-
-/// The logistic regression on standardised inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Linear {
     intercept: f64,
     features: Vec<FeatureParams>,
 }
@@ -144,13 +109,6 @@ struct FeatureParams {
     missing_weight: Option<f64>,
 }
 
-/// Platt calibration: `p = sigmoid(a * logit + b)`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Platt {
-    a: f64,
-    b: f64,
-}
-
 /// Design-matrix columns of one feature.
 #[derive(Debug, Clone, Copy)]
 struct Columns {
@@ -158,20 +116,12 @@ struct Columns {
     missing: Option<usize>,
 }
 
-/// Fits the model on `fit`, calibrates and evaluates it on `calibration`.
-///
-/// When `calibration` is empty or holds a single class, calibration and
-/// evaluation fall back to the fit set (`Evaluation::in_sample`).
-pub fn train(
-    fit: &TrainingSet,
-    calibration: &TrainingSet,
-    opts: &ModelOptions,
-) -> Result<ScoreModel, ModelError> {
+/// Fits the regression on `set`.
+pub fn fit(set: &TrainingSet, opts: &ModelOptions) -> Result<LinearModel, ModelError> {
     let l2 = checked_l2(opts)?;
-    check_shape("fit", fit, fit.feature_names.len())?;
-    check_calibration_set(fit, calibration)?;
+    check_shape("fit", set, set.feature_names.len())?;
 
-    let (positives, negatives) = fit.class_counts();
+    let (positives, negatives) = set.class_counts();
     if positives == 0 || negatives == 0 {
         return Err(ModelError::InsufficientData {
             positives,
@@ -179,10 +129,10 @@ pub fn train(
         });
     }
 
-    let mut features = feature_statistics(fit);
+    let mut features = feature_statistics(set);
     let (columns, width) = layout(&features);
-    let design = design_matrix(&features, &columns, width, &fit.rows);
-    let targets: Vec<f64> = fit.labels.iter().map(|&y| f64::from(u8::from(y))).collect();
+    let design = design_matrix(&features, &columns, width, &set.rows);
+    let targets: Vec<f64> = set.labels.iter().map(|&y| f64::from(u8::from(y))).collect();
     let mut penalty = vec![l2; width];
     penalty[0] = 0.0;
     let beta = fit_logistic(&design, width, &targets, &penalty)?;
@@ -191,77 +141,36 @@ pub fn train(
         params.weight = cols.value.map_or(0.0, |c| beta[c]);
         params.missing_weight = cols.missing.map(|c| beta[c]);
     }
-    let linear = Linear {
+    let model = LinearModel {
+        feature_names: set.feature_names.clone(),
         intercept: beta[0],
         features,
-    };
-
-    let (eval_set, in_sample) = evaluation_set(fit, calibration);
-    let logits: Vec<f64> = eval_set.rows.iter().map(|row| linear.logit(row)).collect();
-    let platt = fit_platt(&logits, &eval_set.labels)?;
-
-    let evaluation = evaluate(&logits, &platt, eval_set, fit.rows.len(), in_sample);
-    let model = ScoreModel {
-        feature_names: fit.feature_names.clone(),
-        linear,
-        platt,
-        evaluation,
     };
     check_finite(&model)?;
     Ok(model)
 }
 
-impl ScoreModel {
-    /// Calibrated probability of the positive class, in [0, 1].
+impl LinearModel {
+    /// The raw log-odds of the positive class.
     ///
     /// Missing, NaN and infinite values are read as missing. A row shorter
-    /// than the feature list is read as missing for the absent features;
-    /// extra values are ignored (debug builds assert the length).
-    pub fn probability(&self, row: &[Option<f64>]) -> f64 {
-        if !self.evaluation.beats_chance {
-            return self.evaluation.base_rate;
-        }
-
-        self.calibrate(self.raw_logit(row))
+    /// than the feature list is read as missing for the absent features.
+    pub fn raw(&self, row: &[Option<f64>]) -> f64 {
+        self.intercept + self.terms(row).iter().sum::<f64>()
     }
 
-    /// The regression's logit before calibration.
-    pub fn raw_logit(&self, row: &[Option<f64>]) -> f64 {
-        debug_assert_eq!(row.len(), self.feature_names.len(), "row length");
-        self.linear.logit(row)
-    }
-
-    /// How many score points (0-100 scale) each feature adds to this row's
-    /// score, compared with the same row where that feature sits at its
-    /// fit-set mean and is not missing. All zeros when the model does not
-    /// beat chance.
-    pub fn contributions(&self, row: &[Option<f64>]) -> Vec<f64> {
-        debug_assert_eq!(row.len(), self.feature_names.len(), "row length");
-        if !self.evaluation.beats_chance {
-            return vec![0.0; self.feature_names.len()];
-        }
-
-        let terms = self.linear.terms(row);
-        let logit = self.linear.intercept + terms.iter().sum::<f64>();
-        let probability = self.calibrate(logit);
-
-        terms
-            .iter()
-            .map(|&term| {
-                if term == 0.0 {
-                    return 0.0;
-                }
-                let at_mean = self.calibrate(logit - term);
-                100.0 * (probability - at_mean)
-            })
-            .collect()
+    /// The intercept and each feature's share of the log-odds, compared
+    /// with the same row where that feature sits at its fit-set mean and
+    /// is not missing. Intercept plus shares is exactly [`Self::raw`].
+    pub fn contributions(&self, row: &[Option<f64>]) -> (f64, Vec<f64>) {
+        (self.intercept, self.terms(row))
     }
 
     /// `"lr-"` and the first 12 hex digits of a SHA-256 over the feature
-    /// names and every fitted number that affects predictions.
+    /// names and every fitted number.
     pub fn version(&self) -> String {
         let mut hasher = Sha256::new();
-        hasher.update(b"radar score model v1");
+        hasher.update(b"radar logistic regression v2");
 
         hash_len(&mut hasher, self.feature_names.len());
         for name in &self.feature_names {
@@ -269,8 +178,8 @@ impl ScoreModel {
             hasher.update(name.as_bytes());
         }
 
-        hash_f64(&mut hasher, self.linear.intercept);
-        for params in &self.linear.features {
+        hash_f64(&mut hasher, self.intercept);
+        for params in &self.features {
             hash_f64(&mut hasher, params.mean);
             hash_f64(&mut hasher, params.std);
             hash_f64(&mut hasher, params.weight);
@@ -283,32 +192,13 @@ impl ScoreModel {
             }
         }
 
-        hash_f64(&mut hasher, self.platt.a);
-        hash_f64(&mut hasher, self.platt.b);
-        hash_f64(&mut hasher, self.evaluation.base_rate);
-        hasher.update([u8::from(self.evaluation.beats_chance)]);
-
         let digest = hasher.finalize();
         let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
         format!("lr-{hex}")
     }
 
-    pub fn evaluation(&self) -> &Evaluation {
-        &self.evaluation
-    }
-
     pub fn feature_names(&self) -> &[String] {
         &self.feature_names
-    }
-
-    fn calibrate(&self, logit: f64) -> f64 {
-        sigmoid(self.platt.a * logit + self.platt.b)
-    }
-}
-
-impl Linear {
-    fn logit(&self, row: &[Option<f64>]) -> f64 {
-        self.intercept + self.terms(row).iter().sum::<f64>()
     }
 
     /// Each feature's share of the logit, in feature order.
@@ -341,62 +231,20 @@ impl FeatureParams {
     }
 }
 
-/// Area under the ROC curve: the chance that a random positive scores above
-/// a random negative, ties counting half. `None` when a class is absent.
-///
-/// # Panics
-/// When `scores` and `labels` differ in length.
-pub fn auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    assert_eq!(scores.len(), labels.len(), "auc needs one label per score");
-    let positives = labels.iter().filter(|&&label| label).count() as u128;
-    let negatives = labels.len() as u128 - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
-
-    // -0.0 and 0.0 must tie; total_cmp alone would order them.
-    let key = |i: usize| if scores[i] == 0.0 { 0.0 } else { scores[i] };
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&i, &j| key(i).total_cmp(&key(j)));
-
-    // Twice the mid-rank of each tie group keeps the sum an exact integer.
-    let mut doubled_rank_sum: u128 = 0;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && key(order[end]).total_cmp(&key(order[start])).is_eq() {
-            end += 1;
-        }
-        let doubled_rank = (start + 1 + end) as u128;
-        let group_positives = order[start..end].iter().filter(|&&i| labels[i]).count();
-        doubled_rank_sum += doubled_rank * group_positives as u128;
-        start = end;
-    }
-
-    let doubled_u = doubled_rank_sum - positives * (positives + 1);
-    Some(doubled_u as f64 / (2 * positives * negatives) as f64)
-}
-
-/// Mean squared difference between probabilities and 0/1 outcomes.
-/// An empty input has nothing to measure and gives NaN.
-///
-/// # Panics
-/// When `probabilities` and `labels` differ in length.
-pub fn brier(probabilities: &[f64], labels: &[bool]) -> f64 {
-    assert_eq!(
-        probabilities.len(),
-        labels.len(),
-        "brier needs one label per probability"
-    );
-    let total: f64 = probabilities
+fn check_finite(model: &LinearModel) -> Result<(), ModelError> {
+    let numbers = model
+        .features
         .iter()
-        .zip(labels)
-        .map(|(&p, &y)| {
-            let error = p - f64::from(u8::from(y));
-            error * error
-        })
-        .sum();
-    total / probabilities.len() as f64
+        .flat_map(|p| [p.mean, p.std, p.weight, p.missing_weight.unwrap_or(0.0)])
+        .chain([model.intercept]);
+
+    for number in numbers {
+        if !number.is_finite() {
+            let detail = "a fitted parameter is not finite".to_string();
+            return Err(ModelError::Numerical { detail });
+        }
+    }
+    Ok(())
 }
 
 fn checked_l2(opts: &ModelOptions) -> Result<f64, ModelError> {
@@ -425,21 +273,6 @@ fn check_shape(set: &'static str, data: &TrainingSet, width: usize) -> Result<()
             Err(ModelError::Shape { set, detail })
         }
     }
-}
-
-/// An empty calibration set may leave its feature names empty; any other
-/// must name the fit set's features in the same order.
-fn check_calibration_set(fit: &TrainingSet, calibration: &TrainingSet) -> Result<(), ModelError> {
-    let empty = calibration.rows.is_empty() && calibration.feature_names.is_empty();
-    if !empty && calibration.feature_names != fit.feature_names {
-        let detail = format!(
-            "expected {:?}, got {:?}",
-            fit.feature_names, calibration.feature_names
-        );
-        return Err(ModelError::FeatureMismatch { detail });
-    }
-
-    check_shape("calibration", calibration, fit.feature_names.len())
 }
 
 /// `sign(x) * ln(1 + |x|)`, or `None` for a missing or non-finite value.
@@ -529,88 +362,6 @@ fn design_matrix(
         }
     }
     design
-}
-
-/// The calibration set when it holds both classes, otherwise the fit set;
-/// the flag says whether the fallback was taken.
-fn evaluation_set<'a>(
-    fit: &'a TrainingSet,
-    calibration: &'a TrainingSet,
-) -> (&'a TrainingSet, bool) {
-    let (positives, negatives) = calibration.class_counts();
-    if positives > 0 && negatives > 0 {
-        (calibration, false)
-    } else {
-        (fit, true)
-    }
-}
-
-/// Fits `p = sigmoid(a * logit + b)`. The targets are Platt's smoothed
-/// labels, (N+ + 1) / (N+ + 2) and 1 / (N- + 2), which keep `a` finite
-/// when the logits separate the classes perfectly.
-fn fit_platt(logits: &[f64], labels: &[bool]) -> Result<Platt, ModelError> {
-    let positives = labels.iter().filter(|&&label| label).count() as f64;
-    let negatives = labels.len() as f64 - positives;
-    let high = (positives + 1.0) / (positives + 2.0);
-    let low = 1.0 / (negatives + 2.0);
-    let targets: Vec<f64> = labels.iter().map(|&y| if y { high } else { low }).collect();
-
-    let design: Vec<f64> = logits.iter().flat_map(|&logit| [1.0, logit]).collect();
-    let beta = fit_logistic(&design, 2, &targets, &[0.0, 0.0])?;
-    Ok(Platt {
-        a: beta[1],
-        b: beta[0],
-    })
-}
-
-fn evaluate(
-    logits: &[f64],
-    platt: &Platt,
-    eval_set: &TrainingSet,
-    fit_rows: usize,
-    in_sample: bool,
-) -> Evaluation {
-    let labels = &eval_set.labels;
-    let auc = auc(logits, labels);
-    let beats_chance = auc.is_some_and(|auc| auc >= CHANCE_AUC);
-    let (positives, _) = eval_set.class_counts();
-    let base_rate = positives as f64 / labels.len() as f64;
-
-    let served: Vec<f64> = if beats_chance {
-        logits
-            .iter()
-            .map(|&logit| sigmoid(platt.a * logit + platt.b))
-            .collect()
-    } else {
-        vec![base_rate; labels.len()]
-    };
-
-    Evaluation {
-        auc,
-        brier: brier(&served, labels),
-        base_rate,
-        fit_rows,
-        calibration_rows: labels.len(),
-        beats_chance,
-        in_sample,
-    }
-}
-
-fn check_finite(model: &ScoreModel) -> Result<(), ModelError> {
-    let linear = &model.linear;
-    let numbers = linear
-        .features
-        .iter()
-        .flat_map(|p| [p.mean, p.std, p.weight, p.missing_weight.unwrap_or(0.0)])
-        .chain([linear.intercept, model.platt.a, model.platt.b]);
-
-    for number in numbers {
-        if !number.is_finite() {
-            let detail = "a fitted parameter is not finite".to_string();
-            return Err(ModelError::Numerical { detail });
-        }
-    }
-    Ok(())
 }
 
 /// Minimises the penalised log-loss
@@ -820,14 +571,13 @@ mod tests {
 
     /// Rows whose first feature, after the model's log transform, is x
     /// uniform on [-2, 2], plus a pure-noise feature; labels follow
-    /// p = sigmoid(-1 + 2x). Returns the true p of every row too.
-    fn logistic_law(rows: usize, seed: u64) -> (TrainingSet, Vec<f64>) {
+    /// p = sigmoid(-1 + 2x).
+    fn logistic_law(rows: usize, seed: u64) -> TrainingSet {
         let mut rng = Lcg(seed);
         let mut set = TrainingSet {
             feature_names: names(2),
             ..Default::default()
         };
-        let mut truth = Vec::with_capacity(rows);
         for _ in 0..rows {
             let x = -2.0 + 4.0 * rng.uniform();
             let noise = rng.uniform();
@@ -835,20 +585,6 @@ mod tests {
             let raw = x.signum() * x.abs().exp_m1();
             set.rows.push(vec![Some(raw), Some(noise)]);
             set.labels.push(rng.bernoulli(p));
-            truth.push(p);
-        }
-        (set, truth)
-    }
-
-    fn noise_set(rows: usize, seed: u64) -> TrainingSet {
-        let mut rng = Lcg(seed);
-        let mut set = TrainingSet {
-            feature_names: names(1),
-            ..Default::default()
-        };
-        for _ in 0..rows {
-            set.rows.push(vec![Some(rng.uniform())]);
-            set.labels.push(rng.bernoulli(0.3));
         }
         set
     }
@@ -858,275 +594,142 @@ mod tests {
     }
 
     #[test]
-    fn calibrated_probabilities_match_the_true_law_per_decile() {
-        let (fit, _) = logistic_law(20_000, 1);
-        let (calibration, _) = logistic_law(20_000, 2);
-        let (holdout, truth) = logistic_law(20_000, 3);
-        let model = train(&fit, &calibration, &options()).unwrap();
-        assert!(model.evaluation().beats_chance);
-        assert!(!model.evaluation().in_sample);
+    fn recovers_the_law_of_a_logistic_truth() {
+        let model = fit(&logistic_law(20_000, 1), &options()).unwrap();
 
-        let mut scored: Vec<(f64, f64)> = holdout
-            .rows
-            .iter()
-            .zip(&truth)
-            .map(|(row, &p)| (model.probability(row), p))
-            .collect();
-        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // The feature is standardised, so its weight is 2 * std(x) where x
+        // is uniform on [-2, 2]: std = 4 / sqrt(12).
+        let expected = 2.0 * 4.0 / 12f64.sqrt();
+        let weight = model.features[0].weight;
+        assert!((weight - expected).abs() < 0.1, "weight {weight} vs {expected}");
+        // At x = 0 the truth is logit -1; 20k rows pin it within 0.05.
+        let at_zero = model.raw(&[Some(0.0), Some(0.5)]);
+        assert!((at_zero + 1.0).abs() < 0.05, "logit at 0: {at_zero}");
+    }
 
-        for (decile, bin) in scored.chunks(scored.len() / 10).enumerate() {
-            let n = bin.len() as f64;
-            let predicted = bin.iter().map(|s| s.0).sum::<f64>() / n;
-            let actual = bin.iter().map(|s| s.1).sum::<f64>() / n;
-            assert!(
-                (predicted - actual).abs() < 0.03,
-                "decile {decile}: predicted {predicted:.4}, true {actual:.4}"
-            );
+    #[test]
+    fn contributions_add_up_to_the_raw_output() {
+        let set = logistic_law(2_000, 4);
+        let model = fit(&set, &options()).unwrap();
+
+        let gap = vec![None, Some(0.3)];
+        for row in set.rows.iter().take(200).chain([&gap]) {
+            let (intercept, shares) = model.contributions(row);
+            let total = intercept + shares.iter().sum::<f64>();
+            assert!((total - model.raw(row)).abs() < 1e-12);
         }
     }
 
     #[test]
     fn signal_feature_outweighs_noise_in_contributions() {
-        let (fit, _) = logistic_law(20_000, 1);
-        let (calibration, _) = logistic_law(20_000, 2);
-        let model = train(&fit, &calibration, &options()).unwrap();
+        let model = fit(&logistic_law(5_000, 5), &options()).unwrap();
 
-        let high = [Some(1.8), Some(0.5)];
-        let low = [Some(-1.8), Some(0.5)];
-        let up = model.contributions(&high);
-        let down = model.contributions(&low);
-        assert!(up[0] > 20.0, "{up:?}");
-        assert!(down[0] < -5.0, "{down:?}");
-        assert!(up[1].abs() < 1.0 && down[1].abs() < 1.0);
-    }
-
-    #[test]
-    fn contribution_is_the_change_from_the_feature_mean() {
-        let (fit, _) = logistic_law(5_000, 4);
-        let (calibration, _) = logistic_law(5_000, 5);
-        let model = train(&fit, &calibration, &options()).unwrap();
-
-        let mean = model.linear.features[0].mean;
-        let x_at_mean = mean.signum() * mean.abs().exp_m1();
-        let row = [Some(1.2), Some(0.9)];
-        let neutral = [Some(x_at_mean), Some(0.9)];
-        let expected = 100.0 * (model.probability(&row) - model.probability(&neutral));
-        let got = model.contributions(&row)[0];
-        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
-    }
-
-    #[test]
-    fn auc_of_a_small_example_with_ties() {
-        // Positives 0.4, 0.8, 0.7 against negatives 0.1, 0.35, 0.4:
-        // 8 pairs won and one tie of 0.4 gives 8.5 / 9.
-        let scores = [0.1, 0.4, 0.35, 0.8, 0.4, 0.7];
-        let labels = [false, true, false, true, false, true];
-        assert_eq!(auc(&scores, &labels), Some(17.0 / 18.0));
-
-        assert_eq!(auc(&[0.3, 0.3], &[true, false]), Some(0.5));
-        assert_eq!(auc(&[0.0, -0.0], &[true, false]), Some(0.5));
-        assert_eq!(auc(&[0.9, 0.1], &[false, true]), Some(0.0));
-        assert_eq!(auc(&[0.2, 0.4], &[true, true]), None);
-        assert_eq!(auc(&[], &[]), None);
-    }
-
-    #[test]
-    fn brier_of_a_small_example() {
-        // Squared errors 0.25, 0.0625, 0 and 1: mean 1.3125 / 4.
-        let probabilities = [0.5, 0.25, 1.0, 0.0];
-        let labels = [true, false, true, true];
-        assert_eq!(brier(&probabilities, &labels), 0.328125);
-        assert!(brier(&[], &[]).is_nan());
+        let (_, shares) = model.contributions(&[Some(6.0), Some(0.5)]);
+        assert!(shares[0] > 1.0, "signal share {}", shares[0]);
+        assert!(shares[1].abs() < 0.1, "noise share {}", shares[1]);
     }
 
     #[test]
     fn separable_data_trains_to_finite_numbers() {
-        let mut set = TrainingSet {
+        let set = TrainingSet {
             feature_names: names(1),
-            ..Default::default()
+            rows: (0..100).map(|i| vec![Some(f64::from(i))]).collect(),
+            labels: (0..100).map(|i| i >= 50).collect(),
         };
-        for i in 0..200 {
-            let x = f64::from(i) - 99.5;
-            set.rows.push(vec![Some(x)]);
-            set.labels.push(x > 0.0);
-        }
-        let model = train(&set, &set, &ModelOptions { l2: 0.0 }).unwrap();
+        let model = fit(&set, &ModelOptions { l2: 0.0 }).unwrap();
 
-        assert_eq!(model.evaluation().auc, Some(1.0));
-        assert!(model.evaluation().beats_chance);
-        let mut last = 0.0;
-        for row in &set.rows {
-            let p = model.probability(row);
-            assert!(p.is_finite() && (0.0..=1.0).contains(&p) && p >= last);
-            assert!(model.raw_logit(row).is_finite());
-            assert!(model.contributions(row).iter().all(|c| c.is_finite()));
-            last = p;
-        }
-        assert!(model.probability(&[Some(-50.0)]) < 0.05);
-        assert!(model.probability(&[Some(50.0)]) > 0.95);
+        assert!(model.raw(&[Some(-50.0)]) < -3.0);
+        assert!(model.raw(&[Some(99.0)]) > 3.0);
+        assert!(model.raw(&[Some(1e300)]).is_finite());
     }
 
     #[test]
     fn single_class_fit_set_is_insufficient() {
         let set = TrainingSet {
             feature_names: names(1),
-            rows: vec![vec![Some(1.0)]; 3],
-            labels: vec![true; 3],
+            rows: vec![vec![Some(1.0)]; 10],
+            labels: vec![true; 10],
         };
-        let err = train(&set, &TrainingSet::default(), &options()).unwrap_err();
-        assert!(matches!(
-            err,
-            ModelError::InsufficientData {
-                positives: 3,
-                negatives: 0
-            }
-        ));
-        assert!(err.to_string().contains("3 positive and 0 negative"));
+        let err = fit(&set, &options()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "insufficient training data: the fit set has 10 positive and 0 negative \
+             labels, and both classes are needed"
+        );
     }
 
     #[test]
-    fn pure_noise_predicts_the_base_rate() {
-        let fit = noise_set(4_000, 7);
-        let calibration = noise_set(4_000, 8);
-        let model = train(&fit, &calibration, &options()).unwrap();
-        let evaluation = model.evaluation();
-
-        assert!(!evaluation.beats_chance, "auc {:?}", evaluation.auc);
-        let (positives, _) = calibration.class_counts();
-        let base_rate = positives as f64 / 4_000.0;
-        assert_eq!(evaluation.base_rate, base_rate);
-        for row in fit.rows.iter().chain(&calibration.rows).take(500) {
-            assert!((model.probability(row) - base_rate).abs() < 1e-9);
-            assert_eq!(model.contributions(row), vec![0.0]);
+    fn missing_values_are_read_through_their_indicator() {
+        let mut rng = Lcg(9);
+        let mut set = TrainingSet {
+            feature_names: names(1),
+            ..Default::default()
+        };
+        for _ in 0..4_000 {
+            let missing = rng.bernoulli(0.5);
+            let value = if missing { None } else { Some(rng.uniform()) };
+            set.rows.push(vec![value]);
+            set.labels.push(rng.bernoulli(if missing { 0.8 } else { 0.2 }));
         }
-        let expected_brier = base_rate * (1.0 - base_rate);
-        assert!((evaluation.brier - expected_brier).abs() < 1e-12);
-    }
+        let model = fit(&set, &options()).unwrap();
 
-    #[test]
-    fn missing_values_are_handled() {
-        let (mut fit, _) = logistic_law(5_000, 9);
-        let (mut calibration, _) = logistic_law(5_000, 10);
-        for set in [&mut fit, &mut calibration] {
-            for (i, row) in set.rows.iter_mut().enumerate() {
-                if i % 4 == 0 {
-                    row[0] = None;
-                }
-                if i % 7 == 0 {
-                    row[1] = Some(f64::NAN);
-                }
-            }
-        }
-        let model = train(&fit, &calibration, &options()).unwrap();
-        assert!(model.evaluation().beats_chance);
-        assert!(model
-            .linear
-            .features
-            .iter()
-            .all(|f| f.missing_weight.is_some()));
-
-        let empty = [None, None];
-        let p = model.probability(&empty);
-        assert!(p.is_finite() && (0.0..=1.0).contains(&p));
-        assert!(model.contributions(&empty).iter().all(|c| c.is_finite()));
-        let nan = [Some(f64::NAN), Some(f64::INFINITY)];
-        assert_eq!(model.probability(&nan), p);
+        let missing = model.raw(&[None]);
+        assert_eq!(model.raw(&[Some(f64::NAN)]), missing);
+        assert_eq!(model.raw(&[Some(f64::INFINITY)]), missing);
+        // ln(0.8 / 0.2) = 1.386; 2k rows per arm pin it within 0.15.
+        assert!((missing - 4f64.ln()).abs() < 0.15, "missing logit {missing}");
     }
 
     #[test]
     fn version_follows_the_data() {
-        let (fit, _) = logistic_law(2_000, 11);
-        let (calibration, _) = logistic_law(2_000, 12);
-        let first = train(&fit, &calibration, &options()).unwrap();
-        let again = train(&fit, &calibration, &options()).unwrap();
+        let set = logistic_law(2_000, 6);
+        let first = fit(&set, &options()).unwrap();
+        let again = fit(&set, &options()).unwrap();
         assert_eq!(first.version(), again.version());
-        assert_eq!(first, again);
+        assert!(first.version().starts_with("lr-"));
+        assert_eq!(first.version().len(), 15);
 
-        let version = first.version();
-        assert_eq!(version.len(), 15);
-        assert!(version.starts_with("lr-"));
-        assert!(version[3..].chars().all(|c| c.is_ascii_hexdigit()));
-
-        let (other, _) = logistic_law(2_000, 13);
-        let different = train(&other, &calibration, &options()).unwrap();
-        assert_ne!(first.version(), different.version());
-        let stronger = train(&fit, &calibration, &ModelOptions { l2: 10.0 }).unwrap();
+        let other = fit(&logistic_law(2_000, 7), &options()).unwrap();
+        assert_ne!(first.version(), other.version());
+        let stronger = fit(&set, &ModelOptions { l2: 10.0 }).unwrap();
         assert_ne!(first.version(), stronger.version());
     }
 
     #[test]
-    fn one_class_calibration_set_falls_back_to_the_fit_set() {
-        let (fit, _) = logistic_law(2_000, 14);
-        let calibration = TrainingSet {
-            feature_names: names(2),
-            rows: vec![vec![Some(0.0), Some(0.0)]; 5],
-            labels: vec![false; 5],
-        };
-        let model = train(&fit, &calibration, &options()).unwrap();
-        let evaluation = model.evaluation();
-        assert!(evaluation.in_sample);
-        assert_eq!(evaluation.calibration_rows, 2_000);
-        assert!(evaluation.beats_chance);
-    }
-
-    #[test]
-    fn zero_spread_feature_gets_no_weight() {
-        let (mut fit, _) = logistic_law(2_000, 15);
-        for row in &mut fit.rows {
-            row[1] = Some(3.0);
+    fn zero_spread_and_all_null_features_change_nothing() {
+        let set = logistic_law(2_000, 8);
+        let mut padded = set.clone();
+        padded
+            .feature_names
+            .extend(["constant".to_string(), "empty".to_string()]);
+        for row in &mut padded.rows {
+            row.extend([Some(3.0), None]);
         }
-        let model = train(&fit, &TrainingSet::default(), &options()).unwrap();
-        assert_eq!(model.linear.features[1].weight, 0.0);
-        assert_eq!(model.contributions(&[Some(1.0), Some(9.0)])[1], 0.0);
-    }
+        let plain = fit(&set, &options()).unwrap();
+        let wide = fit(&padded, &options()).unwrap();
 
-    /// A source that is not declared gives an all-null feature column; it
-    /// must leave every score and every other contribution as they were.
-    #[test]
-    fn all_null_feature_changes_no_score() {
-        let (fit, _) = logistic_law(2_000, 17);
-        let (calibration, _) = logistic_law(2_000, 18);
-        let with_gap = |set: &TrainingSet| TrainingSet {
-            feature_names: vec!["f0".into(), "absent".into(), "f1".into()],
-            rows: set.rows.iter().map(|r| vec![r[0], None, r[1]]).collect(),
-            labels: set.labels.clone(),
-        };
-        let plain = train(&fit, &calibration, &options()).unwrap();
-        let padded = train(&with_gap(&fit), &with_gap(&calibration), &options()).unwrap();
-
-        assert_eq!(plain.evaluation(), padded.evaluation());
-        for row in calibration.rows.iter().take(50) {
-            let padded_row = [row[0], Some(5.0), row[1]];
-            assert_eq!(plain.probability(row), padded.probability(&padded_row));
-            let contributions = padded.contributions(&padded_row);
-            assert_eq!(
-                contributions[1], 0.0,
-                "a value never seen in training adds nothing"
-            );
-            assert_eq!(
-                plain.contributions(row),
-                [contributions[0], contributions[2]]
-            );
+        assert_eq!(wide.features[2].weight, 0.0);
+        assert_eq!(wide.features[3].missing_weight, None);
+        for (row, padded_row) in set.rows.iter().zip(&padded.rows).take(50) {
+            assert!((plain.raw(row) - wide.raw(padded_row)).abs() < 1e-9);
         }
     }
 
     #[test]
     fn bad_shapes_and_options_are_rejected() {
-        let (fit, _) = logistic_law(100, 16);
-        let mut short = fit.clone();
-        short.rows[5].pop();
-        let err = train(&short, &TrainingSet::default(), &options()).unwrap_err();
+        let set = logistic_law(100, 10);
+        let mut short = set.clone();
+        short.rows[3].pop();
+        let err = fit(&short, &options()).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "fit set has the wrong shape: row 5 has 1 values but there are 2 features"
+            "fit set has the wrong shape: row 3 has 1 values but there are 2 features"
         );
 
-        let mut renamed = fit.clone();
-        renamed.feature_names[1] = "other".to_string();
-        let err = train(&fit, &renamed, &options()).unwrap_err();
-        assert!(matches!(err, ModelError::FeatureMismatch { .. }));
-
-        let err = train(&fit, &fit, &ModelOptions { l2: -1.0 }).unwrap_err();
-        assert!(matches!(err, ModelError::InvalidOption { name: "l2", .. }));
+        let err = fit(&set, &ModelOptions { l2: -1.0 }).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid model option l2: must be a finite number >= 0, got -1"
+        );
     }
 }

@@ -18,8 +18,10 @@ pub const AS_OF: &str = "2026-01-01";
 /// The fixed clock of every run: 03:30 UTC on D.
 pub const NOW: &str = "2026-01-01T03:30:00Z";
 /// The tables a run publishes, one partition each.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 8] = [
     "account_scores",
+    "opportunity_scores",
+    "model_evaluations",
     "signals",
     "white_space",
     "quarantine",

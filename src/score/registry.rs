@@ -1,0 +1,115 @@
+//! The model registry: a folder of trained score models, each with its
+//! evaluation, and the promotions that decide which one the nightly run
+//! serves.
+//!
+//! ```text
+//! <registry>/<score>/<version>/model.json        the ScoreModel
+//! <registry>/<score>/<version>/evaluations.json  its model_evaluations rows
+//! <registry>/<score>/promotions.json             promotions, oldest first
+//! ```
+//!
+//! Files are written to a temporary name and renamed, so a reader sees a
+//! whole file or none.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::evaluation::EvaluationRow;
+use super::served::ScoreModel;
+
+/// One decision to serve a model from a day on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub version: String,
+    pub trained_as_of: NaiveDate,
+    pub reason: String,
+}
+
+pub struct Registry {
+    root: PathBuf,
+}
+
+impl Registry {
+    pub fn open(root: &Path) -> Result<Registry> {
+        fs::create_dir_all(root)
+            .with_context(|| format!("creating model registry {}", root.display()))?;
+        Ok(Registry {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Stores a model and its evaluation rows under its version.
+    pub fn save(&self, model: &ScoreModel, evaluations: &[EvaluationRow]) -> Result<()> {
+        let folder = self.root.join(&model.score).join(&model.version);
+        fs::create_dir_all(&folder)
+            .with_context(|| format!("creating model folder {}", folder.display()))?;
+        write_json(&folder.join("model.json"), model)?;
+        write_json(&folder.join("evaluations.json"), &evaluations)
+    }
+
+    pub fn load(&self, score: &str, version: &str) -> Result<ScoreModel> {
+        read_json(&self.root.join(score).join(version).join("model.json"))
+    }
+
+    pub fn evaluations(&self, score: &str, version: &str) -> Result<Vec<EvaluationRow>> {
+        read_json(&self.root.join(score).join(version).join("evaluations.json"))
+    }
+
+    /// Every promotion of `score`, oldest first.
+    pub fn promotions(&self, score: &str) -> Result<Vec<Promotion>> {
+        let path = self.root.join(score).join("promotions.json");
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        read_json(&path)
+    }
+
+    /// The model serving `as_of`: the latest promotion of a model trained
+    /// on or before `as_of`, so a rerun of an old date never uses a model
+    /// that learnt from later outcomes.
+    pub fn current(&self, score: &str, as_of: NaiveDate) -> Result<Option<(Promotion, ScoreModel)>> {
+        let promotion = self
+            .promotions(score)?
+            .into_iter()
+            .filter(|p| p.trained_as_of <= as_of)
+            .max_by_key(|p| p.trained_as_of);
+        match promotion {
+            None => Ok(None),
+            Some(promotion) => {
+                let model = self.load(score, &promotion.version)?;
+                Ok(Some((promotion, model)))
+            }
+        }
+    }
+
+    /// Records a promotion (replacing one of the same version).
+    pub fn promote(&self, score: &str, promotion: Promotion) -> Result<()> {
+        let mut promotions = self.promotions(score)?;
+        promotions.retain(|p| p.version != promotion.version);
+        promotions.push(promotion);
+        promotions.sort_by(|a, b| a.trained_as_of.cmp(&b.trained_as_of));
+        fs::create_dir_all(self.root.join(score))?;
+        write_json(&self.root.join(score).join("promotions.json"), &promotions)
+    }
+}
+
+fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .with_context(|| format!("encoding {}", path.display()))?;
+    let staging = path.with_extension("json.partial");
+    fs::write(&staging, text).with_context(|| format!("writing {}", staging.display()))?;
+    fs::rename(&staging, path).with_context(|| format!("replacing {}", path.display()))
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("decoding {}", path.display()))
+}
