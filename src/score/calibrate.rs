@@ -449,6 +449,10 @@ fn interpolate(thresholds: &[f64], probabilities: &[f64], raw: f64) -> f64 {
     }
     let (x0, x1) = (thresholds[above - 1], thresholds[above]);
     let (y0, y1) = (probabilities[above - 1], probabilities[above]);
+    if x1 <= x0 {
+        // Only a hand-edited curve repeats a threshold; take the upper.
+        return y1;
+    }
     y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 }
 
@@ -531,6 +535,21 @@ mod tests {
         assert!(probabilities
             .iter()
             .all(|&p| (p - 2.0 / 23.0).abs() < EXACT));
+    }
+
+    #[test]
+    fn calibrators_survive_a_json_round_trip() {
+        let raw = [-1.0, 0.0, 0.5, 1.0, 2.0];
+        let labels = [false, true, false, true, true];
+        for fitted in [
+            fit_platt(&raw, &labels).unwrap(),
+            fit_isotonic(&raw, &labels).unwrap(),
+        ] {
+            let json = serde_json::to_string(&fitted).unwrap();
+            let back: Calibrator = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, fitted);
+            assert_eq!(back.probability(0.7), fitted.probability(0.7));
+        }
     }
 
     #[test]
