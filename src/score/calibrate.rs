@@ -418,13 +418,15 @@ fn pool_adjacent_violators(blocks: Vec<Block>) -> Vec<Block> {
     let mut pooled: Vec<Block> = Vec::with_capacity(blocks.len());
     for block in blocks {
         let mut current = block;
-        while let Some(previous) = pooled.last() {
-            // Compare rates by cross-multiplying to avoid rounding.
+        while let Some(&previous) = pooled.last() {
+            // Rates compared by cross-multiplying: weights are positive,
+            // and no division means no rounding in the comparison.
             let falls = previous.positives * current.weight > current.positives * previous.weight;
             if !falls {
                 break;
             }
-            current = pooled.pop().unwrap_or(current).merge(current);
+            pooled.pop();
+            current = previous.merge(current);
         }
         pooled.push(current);
     }
