@@ -215,3 +215,47 @@ fn degenerate_sets_fit_or_are_refused_without_panicking() {
     let error = fit(&single, &options).err().unwrap();
     assert!(matches!(error, TreeError::OneClass { positives: 1, negatives: 0 }));
 }
+
+/// Rows of `width` features where the label depends on a few of them
+/// with noise, a fifth of the values missing.
+fn wide_set(rows: usize, width: usize, seed: u64) -> TrainingSet {
+    let mut random = Lcg(seed);
+    let mut set = TrainingSet { feature_names: names(width), ..Default::default() };
+    for _ in 0..rows {
+        let row: Vec<Option<f64>> =
+            (0..width).map(|_| (random.uniform() > 0.2).then(|| random.signed())).collect();
+        let value = |j: usize| row[j].unwrap_or(0.0);
+        let score = value(0) + value(1) * value(2) - 0.5 * value(3) + random.signed();
+        set.labels.push(score > 0.0);
+        set.rows.push(row);
+    }
+    set
+}
+
+/// Fit, raw and contribution times at the sizes the nightly run sees.
+/// Measured by hand: `cargo test --release --test trees -- --ignored
+/// --nocapture`; it asserts nothing about time.
+#[test]
+#[ignore]
+fn measure_fit_and_explain_times() {
+    for rows in [20_000, 100_000] {
+        let set = wide_set(rows, 50, 71);
+        let started = std::time::Instant::now();
+        let model = fit(&set, &TreeOptions::default()).unwrap();
+        let fitted = started.elapsed();
+        let raw = model.raw(&set.rows);
+        let scored = started.elapsed() - fitted;
+        let explained = model.contributions(&set.rows);
+        let explained_in = started.elapsed() - fitted - scored;
+        let area = auc(&raw[..2000], &set.labels[..2000]);
+        println!(
+            "{rows} x 50: fit {:.2}s, raw {:.2}s, contributions {:.2}s, \
+             json {} bytes, in-sample auc (first 2000) {area:.3}, rows {}",
+            fitted.as_secs_f64(),
+            scored.as_secs_f64(),
+            explained_in.as_secs_f64(),
+            model.to_json().unwrap().len(),
+            explained.len()
+        );
+    }
+}

@@ -689,6 +689,51 @@ mod tests {
     }
 
     #[test]
+    fn the_fit_does_not_depend_on_the_thread_count() {
+        let set = small_set(3000);
+        let columns = column_major(&set.rows, 3);
+        let matrix = Matrix::new(&columns, set.rows.len(), 3);
+        let targets: Vec<f64> = set.labels.iter().map(|&l| f64::from(u8::from(l))).collect();
+        let fitted = |threads: usize| {
+            let mut booster = configured_booster(&TreeOptions::default());
+            booster.cfg.num_threads = Some(threads);
+            booster.fit(&matrix, &targets, None, None).unwrap();
+            booster.cfg.num_threads = None;
+            serde_json::to_string(&serde_json::to_value(&booster).unwrap()).unwrap()
+        };
+        let one = fitted(1);
+        assert!(fitted(2) == one, "two threads fit other trees than one");
+        assert!(fitted(4) == one, "four threads fit other trees than one");
+    }
+
+    /// What the booster itself does with sets [`fit`] refuses, for the
+    /// record; run with `--ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn probe_the_booster_on_degenerate_sets() {
+        let cases: Vec<(&str, usize, Vec<f64>, Vec<f64>)> = vec![
+            ("no rows", 0, vec![], vec![]),
+            ("one row", 1, vec![1.0], vec![1.0]),
+            ("one class", 4, vec![1.0, 2.0, 3.0, 4.0], vec![1.0; 4]),
+            ("all missing", 4, vec![f64::NAN; 4], vec![0.0, 1.0, 0.0, 1.0]),
+            ("no features", 4, vec![], vec![0.0, 1.0, 0.0, 1.0]),
+        ];
+        for (name, rows, data, targets) in cases {
+            let cols = if rows == 0 { 1 } else { data.len() / rows };
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                let matrix = Matrix::new(&data, rows, cols);
+                let mut booster = configured_booster(&TreeOptions::default());
+                booster.fit(&matrix, &targets, None, None).map(|_| booster.trees.len())
+            }));
+            match outcome {
+                Ok(Ok(trees)) => println!("{name}: fitted {trees} trees"),
+                Ok(Err(error)) => println!("{name}: error {error}"),
+                Err(_) => println!("{name}: panicked"),
+            }
+        }
+    }
+
+    #[test]
     fn raw_equals_the_booster_prediction() {
         let set = small_set(300);
         let model = fit(&set, &TreeOptions::default()).unwrap();
