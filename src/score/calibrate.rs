@@ -418,13 +418,15 @@ fn pool_adjacent_violators(blocks: Vec<Block>) -> Vec<Block> {
     let mut pooled: Vec<Block> = Vec::with_capacity(blocks.len());
     for block in blocks {
         let mut current = block;
-        while let Some(previous) = pooled.last() {
-            // Compare rates by cross-multiplying to avoid rounding.
+        while let Some(&previous) = pooled.last() {
+            // Rates compared by cross-multiplying: weights are positive,
+            // and no division means no rounding in the comparison.
             let falls = previous.positives * current.weight > current.positives * previous.weight;
             if !falls {
                 break;
             }
-            current = pooled.pop().unwrap_or(current).merge(current);
+            pooled.pop();
+            current = previous.merge(current);
         }
         pooled.push(current);
     }
@@ -449,6 +451,10 @@ fn interpolate(thresholds: &[f64], probabilities: &[f64], raw: f64) -> f64 {
     }
     let (x0, x1) = (thresholds[above - 1], thresholds[above]);
     let (y0, y1) = (probabilities[above - 1], probabilities[above]);
+    if x1 <= x0 {
+        // Only a hand-edited curve repeats a threshold; take the upper.
+        return y1;
+    }
     y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
 }
 
@@ -531,6 +537,21 @@ mod tests {
         assert!(probabilities
             .iter()
             .all(|&p| (p - 2.0 / 23.0).abs() < EXACT));
+    }
+
+    #[test]
+    fn calibrators_survive_a_json_round_trip() {
+        let raw = [-1.0, 0.0, 0.5, 1.0, 2.0];
+        let labels = [false, true, false, true, true];
+        for fitted in [
+            fit_platt(&raw, &labels).unwrap(),
+            fit_isotonic(&raw, &labels).unwrap(),
+        ] {
+            let json = serde_json::to_string(&fitted).unwrap();
+            let back: Calibrator = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, fitted);
+            assert_eq!(back.probability(0.7), fitted.probability(0.7));
+        }
     }
 
     #[test]

@@ -107,6 +107,9 @@ pub struct ReliabilityBin {
 /// except the last, which also holds 1.0. Probabilities outside [0, 1]
 /// count in the nearest end bin. No bins are returned when `bins` is 0.
 pub fn reliability(probabilities: &[f64], labels: &[bool], bins: usize) -> Vec<ReliabilityBin> {
+    if bins == 0 {
+        return Vec::new();
+    }
     let mut rows = vec![0usize; bins];
     let mut predicted_sum = vec![0.0; bins];
     let mut outcome_sum = vec![0usize; bins];
@@ -337,6 +340,20 @@ mod tests {
         assert_eq!((empty.brier, empty.log_loss, empty.ece), (0.0, 0.0, 0.0));
         assert_eq!((empty.auc, empty.pr_auc), (None, None));
         assert_eq!(empty.reliability.len(), RELIABILITY_BINS);
+    }
+
+    #[test]
+    fn zero_bins_give_no_bins_and_no_error() {
+        assert!(reliability(&[0.3], &[true], 0).is_empty());
+        assert_eq!(expected_calibration_error(&[0.3], &[true], 0), 0.0);
+    }
+
+    #[test]
+    fn metrics_survive_a_json_round_trip() {
+        let all = metrics(&[0.1, 0.6, 0.8], &[false, true, false]);
+        let json = serde_json::to_string(&all).unwrap();
+        let back: Metrics = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, all);
     }
 
     #[test]

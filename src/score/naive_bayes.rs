@@ -1,6 +1,6 @@
-//! The baseline learner: naive Bayes over binned field values, the way
-//! common CRM lead scoring works. Every candidate model must beat it on
-//! the held-out slice to earn its complexity.
+//! The baseline learner: naive Bayes over binned field values, the kind
+//! of lead scoring common CRMs ship. A richer model is worth its
+//! complexity only when it beats this one on the held-out slice.
 //!
 //! Each feature is cut into up to ten quantile bins plus a "missing" bin;
 //! the log-odds of a row is the prior log-odds plus, per feature, the log
