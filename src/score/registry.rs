@@ -101,8 +101,11 @@ impl Registry {
     }
 }
 
+/// Writes `value` with its object keys sorted (through `serde_json::Value`),
+/// so the same model is the same bytes whatever order its maps iterate in.
 fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
+    let text = serde_json::to_value(value)
+        .and_then(|sorted| serde_json::to_string_pretty(&sorted))
         .with_context(|| format!("encoding {}", path.display()))?;
     let staging = path.with_extension("json.partial");
     fs::write(&staging, text).with_context(|| format!("writing {}", staging.display()))?;

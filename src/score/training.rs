@@ -316,20 +316,32 @@ fn score_model(
 }
 
 /// The learner's prefix (`lr-` or `gbt-`) and 12 hex digits of a SHA-256
-/// over the whole stored model.
+/// over every learner's own version, the calibrations, base rates, the
+/// feature names and the training date.
 fn version(model: &ScoreModel) -> String {
     let prefix = match model.pooled.learner.kind() {
         LearnerKind::Logistic => "lr",
         LearnerKind::Trees => "gbt",
     };
     let mut hasher = Sha256::new();
-    hash_json(&mut hasher, &model.pooled);
-    hash_json(&mut hasher, &model.segments);
+    hash_fitted(&mut hasher, &model.pooled);
+    for (segment, fitted) in &model.segments {
+        hasher.update(segment.as_bytes());
+        hash_fitted(&mut hasher, fitted);
+    }
     hash_json(&mut hasher, &model.feature_names);
     hasher.update(model.trained_as_of.to_string().as_bytes());
     let digest = hasher.finalize();
     let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("{prefix}-{hex}")
+}
+
+/// The learner by its own version (stable across processes, unlike the
+/// key order of its serialised maps), then calibration and base rate.
+fn hash_fitted(hasher: &mut Sha256, fitted: &Fitted) {
+    hasher.update(fitted.learner.version().as_bytes());
+    hash_json(hasher, &fitted.calibrator);
+    hasher.update(fitted.base_rate.to_bits().to_le_bytes());
 }
 
 fn hash_json<T: Serialize>(hasher: &mut Sha256, value: &T) {
