@@ -66,7 +66,9 @@ fn rewrite_future(ingested: &Ingested, cut: Cutoff) -> Ingested {
         rewrite(SourceKind::WebEvents, &|f| before_ms(f, "ts_ms", cut)),
         rewrite(SourceKind::Social, &|f| before_ms(f, "ts_ms", cut)),
         rewrite(SourceKind::Opportunities, &|f| deals_lost_later(f, cut)),
-        rewrite(SourceKind::Complaints, &|f| complaints_never_resolved(f, cut)),
+        rewrite(SourceKind::Complaints, &|f| {
+            complaints_never_resolved(f, cut)
+        }),
         rewrite(SourceKind::Tickets, &|f| tickets_never_closed(f, cut)),
         rewrite(SourceKind::Contracts, &|f| renewals_unknown(f, cut)),
         rewrite(SourceKind::ChannelInventory, &|f| before_day(f, "day", cut)),
@@ -178,7 +180,11 @@ fn differences(seen: &DataFrame, rewritten: &DataFrame) -> Vec<String> {
 }
 
 fn numbers(frame: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    let column = frame.column(name).unwrap().cast(&DataType::Float64).unwrap();
+    let column = frame
+        .column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap();
     column.f64().unwrap().iter().collect()
 }
 
@@ -196,9 +202,8 @@ fn no_feature_at_a_cut_changes_when_the_future_is_rewritten() {
     let (config, ingested) = demo_history(dir.path(), 120);
     let held_out = held_out_cut(&config);
     let step = config.model.cutoff_step_days;
-    let cuts = [0, 2 * step, 5 * step].map(|back| {
-        Cutoff::new(held_out.date - Duration::days(back), config.company_zone())
-    });
+    let cuts = [0, 2 * step, 5 * step]
+        .map(|back| Cutoff::new(held_out.date - Duration::days(back), config.company_zone()));
 
     for cut in cuts {
         let rewritten = rewrite_future(&ingested, cut);
@@ -246,10 +251,11 @@ fn single_feature_auc(values: &[Option<f64>], labels: &[bool]) -> Option<(f64, u
     let mut rank_sum = 0.0;
     let mut start = 0;
     while start < scored.len() {
-        let end = start + scored[start..]
-            .iter()
-            .take_while(|(v, _)| *v == scored[start].0)
-            .count();
+        let end = start
+            + scored[start..]
+                .iter()
+                .take_while(|(v, _)| *v == scored[start].0)
+                .count();
         let mean_rank = (start + 1 + end) as f64 / 2.0;
         let tied_positives = scored[start..end].iter().filter(|(_, l)| *l).count();
         rank_sum += mean_rank * tied_positives as f64;

@@ -58,29 +58,32 @@ fn per_account(inputs: &Inputs) -> Option<LazyFrame> {
         .filter(won.clone())
         .median()
         .alias("book_typical_win");
-    let features = deals.with_column(book_typical).group_by([col("account_id")]).agg([
-        count(won_recent.clone()).alias("won_count_365d"),
-        col("amount_base")
-            .filter(won_recent)
-            .sum()
-            .alias("won_amount_365d"),
-        count(lost_recent).alias("lost_count_365d"),
-        col("closed_at_ms")
-            .filter(won.clone())
-            .max()
-            .alias("last_win_ms"),
-        col("amount_base")
-            .filter(won.clone())
-            .median()
-            .alias("typical_win"),
-        col("book_typical_win").first(),
-        count(open).alias("open_deal_count"),
-        cycle.filter(won).median().alias("median_sales_cycle_days"),
-        col("owner")
-            .sort_by([col("created_ms")], SortMultipleOptions::default())
-            .last()
-            .alias("owner_agent"),
-    ]);
+    let features = deals
+        .with_column(book_typical)
+        .group_by([col("account_id")])
+        .agg([
+            count(won_recent.clone()).alias("won_count_365d"),
+            col("amount_base")
+                .filter(won_recent)
+                .sum()
+                .alias("won_amount_365d"),
+            count(lost_recent).alias("lost_count_365d"),
+            col("closed_at_ms")
+                .filter(won.clone())
+                .max()
+                .alias("last_win_ms"),
+            col("amount_base")
+                .filter(won.clone())
+                .median()
+                .alias("typical_win"),
+            col("book_typical_win").first(),
+            count(open).alias("open_deal_count"),
+            cycle.filter(won).median().alias("median_sales_cycle_days"),
+            col("owner")
+                .sort_by([col("created_ms")], SortMultipleOptions::default())
+                .last()
+                .alias("owner_agent"),
+        ]);
 
     Some(
         features.with_columns([
