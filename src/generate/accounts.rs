@@ -25,7 +25,8 @@ use crate::contract::SourceKind;
 pub enum Archetype {
     /// Wins a deal nearly every month; orders rise over the period.
     Hot,
-    /// A customer whose orders taper and stop some months before the end.
+    /// A customer whose orders taper and (mostly) stop some months before
+    /// the end.
     Fading,
     Steady,
     /// Never ordered; deals mostly lost.
@@ -139,8 +140,22 @@ pub struct Account {
     pub archetype: Archetype,
     pub plant: Option<Plant>,
     pub created: NaiveDate,
-    /// The day a fading customer places its last order at the latest.
+    /// The day a fading customer's orders have tapered to their least.
     pub fades_out: Option<NaiveDate>,
+    /// The share of its old ordering a fading customer keeps after it
+    /// fades out: 0 for most, a trickle for some.
+    pub residual: f64,
+    /// How sour a fading customer gets as it goes (0 to 1): some leave
+    /// without a word, others complain loudly first.
+    pub sourness: f64,
+    /// A staying customer's discontent (0 to 1) during a sour spell, from
+    /// the first day to before the second: some complain and rate service
+    /// low for a while, yet keep buying.
+    pub grumble: f64,
+    pub sour_spell: Option<(NaiveDate, NaiveDate)>,
+    /// Days a staying customer orders next to nothing (a project paused,
+    /// stock built up), from the first day to before the second.
+    pub pause: Option<(NaiveDate, NaiveDate)>,
     /// Per-account spread of order frequency around the segment's norm.
     pub appetite: f64,
     /// How much the account browses our site and talks about us.
@@ -194,6 +209,12 @@ impl Account {
             Some(Plant::Rising) => 1.5,
             _ => (0.5 * normal(&mut rng)).exp(),
         };
+        let employees = log_uniform(&mut rng, low, high).round() as u32;
+        let discount = rng.random_range(least_discount..=most_discount);
+        let noise = match plant {
+            Some(_) => Noise::NONE,
+            None => Noise::draw(&mut rng, archetype, period),
+        };
 
         Account {
             number,
@@ -203,14 +224,19 @@ impl Account {
             industry,
             city,
             segment,
-            employees: log_uniform(&mut rng, low, high).round() as u32,
+            employees,
             archetype,
             plant,
             created,
             fades_out,
+            residual: noise.residual,
+            sourness: noise.sourness,
+            grumble: noise.grumble,
+            sour_spell: noise.sour_spell,
+            pause: noise.pause,
             appetite,
             attention,
-            discount: rng.random_range(least_discount..=most_discount),
+            discount,
         }
     }
 
@@ -219,18 +245,110 @@ impl Account {
     }
 
     /// A fading customer's activity: full until 120 days before it fades
-    /// out, then falling linearly to nothing.
+    /// out, then falling linearly to its residual share.
     pub fn fade(&self, date: NaiveDate) -> f64 {
         let Some(fades_out) = self.fades_out else {
             return 1.0;
         };
         let days_left = (fades_out - date).num_days() as f64;
-        (days_left / 120.0).clamp(0.0, 1.0)
+        (days_left / 120.0).clamp(0.0, 1.0).max(self.residual)
+    }
+
+    /// How unhappy a customer is on a day, from 0 (content) to 1: fading
+    /// customers sour as they go, as far as their sourness takes them, and
+    /// stay a little sour a while; staying ones keep their grumble.
+    pub fn discontent(&self, date: NaiveDate) -> f64 {
+        let Some(fades_out) = self.fades_out else {
+            return if within(self.sour_spell, date) {
+                self.grumble
+            } else {
+                0.0
+            };
+        };
+        let souring = if date > fades_out + Duration::days(60) {
+            0.3
+        } else {
+            let days_left = (fades_out - date).num_days() as f64;
+            1.0 - (days_left / 120.0).clamp(0.0, 1.0)
+        };
+        souring * self.sourness
+    }
+
+    /// Whether a staying customer has paused its orders on this day.
+    pub fn paused(&self, date: NaiveDate) -> bool {
+        within(self.pause, date)
     }
 
     /// Whether the account buys from us at all.
     pub fn is_customer(&self) -> bool {
         self.archetype != Archetype::Prospect
+    }
+}
+
+fn within(days: Option<(NaiveDate, NaiveDate)>, date: NaiveDate) -> bool {
+    days.is_some_and(|(from, until)| from <= date && date < until)
+}
+
+/// What keeps an account's churn from being read off a single number: a
+/// trickle of orders after fading out, exits with and without complaints,
+/// grumbling customers who stay, and pauses that are not exits.
+struct Noise {
+    residual: f64,
+    sourness: f64,
+    grumble: f64,
+    sour_spell: Option<(NaiveDate, NaiveDate)>,
+    pause: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Noise {
+    /// The planted accounts' clean behaviour: a leaving one stops for good
+    /// and sours all the way, a loyal one never pauses or grumbles.
+    const NONE: Noise = Noise {
+        residual: 0.0,
+        sourness: 1.0,
+        grumble: 0.0,
+        sour_spell: None,
+        pause: None,
+    };
+
+    /// Drawn after every other draw of the account, so an account keeps
+    /// the name, segment and dates it had without this noise.
+    fn draw(rng: &mut Draws, archetype: Archetype, period: Period) -> Noise {
+        let residual = if rng.random_bool(0.35) {
+            rng.random_range(0.05..0.25)
+        } else {
+            0.0
+        };
+        let sourness = rng.random_range(0.1..1.0);
+        let grumble = rng.random_range(0.2..0.6);
+        let spell = |rng: &mut Draws, share: f64, days: (i64, i64)| {
+            let length = rng.random_range(days.0..=days.1);
+            let from = period.start + Duration::days(rng.random_range(0..period.days().max(1)));
+            rng.random_bool(share)
+                .then(|| (from, from + Duration::days(length)))
+        };
+        let sour_spell = spell(rng, 0.2, (60, 180));
+        let pause = spell(rng, 0.15, (45, 120));
+
+        match archetype {
+            Archetype::Fading => Noise {
+                residual,
+                sourness,
+                ..Noise::NONE
+            },
+            Archetype::Steady => Noise {
+                grumble,
+                sour_spell,
+                pause,
+                ..Noise::NONE
+            },
+            Archetype::Hot => Noise {
+                grumble,
+                sour_spell,
+                ..Noise::NONE
+            },
+            Archetype::Prospect => Noise::NONE,
+        }
     }
 }
 

@@ -141,8 +141,8 @@ fn write_post(
 ) -> Result<()> {
     let mood = match account.archetype {
         Archetype::Hot => 0.35,
-        Archetype::Steady => 0.1,
-        Archetype::Fading => 0.1 - 0.8 * (1.0 - account.fade(date)),
+        Archetype::Steady => 0.1 - 0.8 * account.discontent(date),
+        Archetype::Fading => 0.1 - 0.8 * account.discontent(date),
         Archetype::Prospect => 0.0,
     };
     let sentiment = (mood + 0.3 * normal(rng)).clamp(-1.0, 1.0);

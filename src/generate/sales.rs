@@ -202,6 +202,7 @@ fn order_rate(account: &Account, date: NaiveDate, plan: &Plan) -> f64 {
     let trend = match account.archetype {
         Archetype::Hot => 0.6 + 1.4 * plan.period.progress(date),
         Archetype::Fading => account.fade(date),
+        Archetype::Steady if account.paused(date) => 0.03,
         Archetype::Steady => 1.0,
         Archetype::Prospect => return 0.0,
     };

@@ -1,6 +1,7 @@
-//! After-sales contact: complaints and service tickets. Fading customers
-//! complain more, and more severely, as they go quiet, and their tickets
-//! stay open longer and are rated lower.
+//! After-sales contact: complaints and service tickets. Discontented
+//! customers (most fading ones as they go quiet, and a few grumbling ones
+//! who stay) complain more, and more severely, and their tickets stay open
+//! longer and are rated lower.
 
 use anyhow::Result;
 use chrono::{Duration, NaiveDate};
@@ -12,16 +13,6 @@ use super::random::{keyed, pick, poisson, Draws};
 use super::world::COMPLAINT_CATEGORIES;
 use super::{Flaws, Plan, Table, COMPLAINT_STREAM, TICKET_STREAM};
 use crate::contract::SourceKind;
-
-/// How unhappy a customer is on a day, from 0 (content) to 1: fading
-/// customers sour over the months before they go, and stay sour a while.
-fn discontent(account: &Account, date: NaiveDate) -> f64 {
-    match account.fades_out {
-        Some(fades_out) if date > fades_out + Duration::days(60) => 0.3,
-        Some(_) => 1.0 - account.fade(date),
-        None => 0.0,
-    }
-}
 
 /// One customer's contacts: each day a Poisson number of them, whose mean
 /// is `per_month` spread over the month and raised by discontent times
@@ -36,7 +27,7 @@ fn contacts(
 ) -> Result<()> {
     let mut count = 0;
     for date in plan.period.dates().filter(|d| *d >= account.created) {
-        let sour = discontent(account, date);
+        let sour = account.discontent(date);
         let mean = per_month / 30.44 * (1.0 + sour_weight * sour) * weekday_factor(date);
         for _ in 0..poisson(rng, mean) {
             count += 1;

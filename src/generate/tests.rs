@@ -136,7 +136,9 @@ fn hot_accounts_look_at_prices_and_fading_ones_complain() {
     }
     let fading = per_account(Archetype::Fading, &severe);
     let steady = per_account(Archetype::Steady, &severe);
-    assert!(fading > 3.0 * steady, "fading {fading} vs steady {steady}");
+    // Some staying customers grumble and some leave quietly, so the gap
+    // is real but not overwhelming.
+    assert!(fading > 2.0 * steady, "fading {fading} vs steady {steady}");
 }
 
 #[test]
