@@ -34,10 +34,13 @@ const NO_COMPLAINTS: &str = "no complaints source";
 const NO_TICKETS: &str = "no tickets source";
 const NO_WEB: &str = "no web_events source";
 const NO_SOCIAL: &str = "no social source";
+const NO_LIFETIME: &str = "no orders source, no order before D, or no usable fit at D \
+     (fewer than 30 accounts with orders or 10 with repeat order days, or a degenerate fit)";
 const NO_POLICIES: &str = "no policies source, or the account has no region";
 
 /// Every feature this version computes, in output order: the groups of
-/// DESIGN.md section 5 in its order, plus two extra order features.
+/// DESIGN.md section 5 in its order, plus two extra order features and the
+/// lifetime group (buy-till-you-die models fitted at each cut).
 pub const CATALOGUE: &[FeatureSpec] = &[
     spec(
         "won_count_365d",
@@ -309,6 +312,24 @@ pub const CATALOGUE: &[FeatureSpec] = &[
         "account",
         "1: <50 staff, 2: <250, 3: <1000, 4: 1000 or more",
         "size unknown",
+    ),
+    spec(
+        "p_alive",
+        "lifetime",
+        "BG/NBD probability that the account still buys, from its order days",
+        NO_LIFETIME,
+    ),
+    spec(
+        "expected_orders_horizon",
+        "lifetime",
+        "BG/NBD expected order days in the next model.horizon_days days",
+        NO_LIFETIME,
+    ),
+    spec(
+        "expected_order_value",
+        "lifetime",
+        "Gamma-Gamma expected value of an order day, base currency",
+        "as p_alive, or no repeat order day of positive value, or no usable spend fit",
     ),
 ];
 

@@ -29,6 +29,7 @@ mod contracts;
 mod deals;
 mod fx;
 mod holidays;
+mod lifetime;
 mod orders;
 mod outcomes;
 mod policy;
@@ -77,6 +78,7 @@ const GROUPS: &[Group] = &[
     fx::add,
     commodities::add,
     account::add,
+    lifetime::add,
 ];
 
 /// Accounts at the cut with their region, industry, customer flag and
@@ -355,12 +357,12 @@ mod tests {
         }
         assert_eq!(
             CATALOGUE.len(),
-            46,
-            "44 dimensions of DESIGN.md plus 2 order extras"
+            49,
+            "44 dimensions of DESIGN.md, 2 order extras and 3 lifetime features"
         );
         let groups: std::collections::BTreeSet<&str> =
             CATALOGUE.iter().map(|spec| spec.group).collect();
-        assert_eq!(groups.len(), 15, "{groups:?}");
+        assert_eq!(groups.len(), 16, "{groups:?}");
     }
 
     fn cutoff() -> Cutoff {
