@@ -20,8 +20,9 @@ use radar::snapshot::Cutoff;
 use common::shared_data;
 
 /// Dimensions per group: DESIGN.md section 5, plus the two extra order
-/// features (order days and order value over 365 days).
-const GROUP_SIZES: [(&str, usize); 15] = [
+/// features (order days and order value over 365 days) and the three
+/// lifetime features of the BG/NBD and Gamma-Gamma models.
+const GROUP_SIZES: [(&str, usize); 16] = [
     ("deals", 8),
     ("contracts", 3),
     ("orders", 6),
@@ -37,6 +38,7 @@ const GROUP_SIZES: [(&str, usize); 15] = [
     ("fx", 2),
     ("commodities", 2),
     ("account", 2),
+    ("lifetime", 3),
 ];
 
 /// Groups without a value in the online retail example: their sources are

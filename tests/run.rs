@@ -507,7 +507,7 @@ fn retail_customers_before(data: &Path, cut: &str) -> usize {
 }
 
 #[test]
-fn maven_crm_scores_every_account_and_quarantines_open_deals_without_one() {
+fn maven_crm_scores_open_deals_and_says_propensity_lacks_data() {
     let Some(data) = shared_data() else { return };
     let as_of = "2017-10-01";
     let tmp = temp_dir();
@@ -523,9 +523,23 @@ fn maven_crm_scores_every_account_and_quarantines_open_deals_without_one() {
     let scores = read_table_on(&out, "account_scores", as_of);
     let scored: BTreeSet<String> = texts(&scores, "account_id").into_iter().flatten().collect();
     assert_eq!(scored, accounts);
+    // Nearly every account wins within 90 days of every cut-off, so there
+    // are too few negative examples to learn from: no propensity, and the
+    // reason says so instead of a confident 99.9.
     let propensity = numbers(&scores, "propensity");
-    let unscored = propensity.iter().filter(|p| p.is_none()).count();
-    assert_eq!(unscored, 0, "{unscored} accounts have no propensity");
+    assert!(propensity.iter().all(Option::is_none));
+    let reasons = texts(&scores, "propensity_reasons");
+    let first = reasons[0].clone().unwrap();
+    assert!(
+        first.starts_with("insufficient data: the training cut-offs hold "),
+        "{first}"
+    );
+
+    // Deals are plentiful: every deal open at D gets a win probability.
+    let deals = read_table_on(&out, "opportunity_scores", as_of);
+    assert!(deals.height() > 100, "{} open deals", deals.height());
+    let probabilities = numbers(&deals, "win_probability");
+    assert!(probabilities.iter().all(|p| p.is_some_and(|p| (0.0..=100.0).contains(&p))));
 }
 
 fn maven_accounts(data: &Path) -> BTreeSet<String> {

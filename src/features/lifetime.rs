@@ -210,7 +210,16 @@ pub(crate) fn fit_activity(histories: &[History]) -> Result<BgNbd, String> {
 
     let model = BgNbd::fit(histories).map_err(|e| e.to_string())?;
     let BgNbd { r, alpha, a, b } = model;
-    check_parameters("bg/nbd", &[("r", r), ("alpha", alpha), ("a", a), ("b", b)])?;
+    check_parameters("bg/nbd", &[("r", r), ("alpha", alpha)])?;
+    if a.min(b) < PARAMETER_RANGE.0 || !(a.is_finite() && b.is_finite()) {
+        let detail = format!("bg/nbd parameters a = {a}, b = {b} ran towards zero");
+        return Err(format!("{detail}; the fit degenerated"));
+    }
+    // a and b growing together with a / (a + b) steady is the limit where
+    // every account has the same chance of dropping out after an order,
+    // which happens when few accounts have left. The search stops at about
+    // 1.2e6 there (see `score::btyd`), close enough to that limit for
+    // p_alive and expected orders, so the fit is kept.
     Ok(model)
 }
 

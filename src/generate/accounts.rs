@@ -195,7 +195,9 @@ impl Account {
             None => account_created(&mut rng, archetype, period),
         };
         let fades_out = match (plant, archetype) {
-            (Some(Plant::Leaving), _) => Some(period.end - Duration::days(80)),
+            // Gone well past a usual pause, so the planted leavers are
+            // unmistakable even beside unplanted customers who pause.
+            (Some(Plant::Leaving), _) => Some(period.end - Duration::days(240)),
             (_, Archetype::Fading) => Some(period.end - Duration::days(rng.random_range(45..=240))),
             _ => None,
         };

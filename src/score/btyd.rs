@@ -287,8 +287,24 @@ fn check_histories(histories: &[History]) -> Result<()> {
 /// guards against a simplex that collapsed before the true minimum.
 const MAX_ITERATIONS: usize = 5_000;
 const PASSES: usize = 4;
-/// A pass ends when the simplex's function values differ by less than this.
+/// A pass ends when the simplex's function values differ by less than this
+/// share of the best value (plus this much in absolute terms near zero).
+/// A log-likelihood of thousands is then settled to about 1e-6, far below
+/// what moves a fitted parameter in its fourth significant digit, and a
+/// likelihood that only creeps up as a parameter runs off to infinity
+/// stops in hundreds of steps instead of thousands.
 const F_TOLERANCE: f64 = 1e-10;
+
+/// The fits search log-parameters; a best point beyond e^14 (about 1.2e6)
+/// in either direction is a likelihood that keeps creeping up as a
+/// parameter runs off to infinity. The search stops there and the caller
+/// sees the runaway parameter, instead of crawling after it for thousands
+/// of steps.
+const RUNAWAY_LOG: f64 = 14.0;
+
+fn settled(spread: f64, best: f64) -> bool {
+    spread.abs() < F_TOLERANCE * (1.0 + best.abs())
+}
 
 /// Minimises `f` from `start` by repeated Nelder-Mead passes.
 fn minimise<F: Fn(&[f64]) -> f64>(f: F, start: &[f64]) -> Result<Vec<f64>> {
@@ -299,7 +315,10 @@ fn minimise<F: Fn(&[f64]) -> f64>(f: F, start: &[f64]) -> Result<Vec<f64>> {
         let improvement = best_value - value;
         best = point;
         best_value = value;
-        if improvement.abs() < F_TOLERANCE {
+        if best.iter().any(|v| v.abs() > RUNAWAY_LOG) {
+            break;
+        }
+        if settled(improvement, best_value) {
             break;
         }
     }
@@ -325,7 +344,10 @@ fn nelder_mead<F: Fn(&[f64]) -> f64>(f: &F, start: &[f64], step: f64) -> (Vec<f6
 
     for _ in 0..MAX_ITERATIONS {
         simplex.sort_by(|l, r| l.1.total_cmp(&r.1));
-        if (simplex[n].1 - simplex[0].1).abs() < F_TOLERANCE {
+        if settled(simplex[n].1 - simplex[0].1, simplex[0].1) {
+            break;
+        }
+        if simplex[0].0.iter().any(|v| v.abs() > RUNAWAY_LOG) {
             break;
         }
 

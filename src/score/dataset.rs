@@ -76,6 +76,19 @@ pub fn feature_names(kind: ScoreKind) -> Vec<String> {
     names
 }
 
+/// How far before D the k-th training cut-off lies (k = 0 is held out).
+///
+/// The held-out cut-off is D - H, whose outcomes end at D. The fit
+/// cut-offs start at D - 2H, so that every fit outcome is known by the
+/// held-out cut-off: the evaluation then sees what a model trained at the
+/// held-out cut-off would have seen, and nothing later.
+fn days_back(settings: &crate::config::ModelSettings, k: i64) -> i64 {
+    match k {
+        0 => settings.horizon_days,
+        _ => 2 * settings.horizon_days + (k - 1) * settings.cutoff_step_days,
+    }
+}
+
 /// The training slices before `as_of`, latest first.
 pub fn history(ingested: &Ingested, config: &Config, as_of: NaiveDate) -> Result<Vec<Slice>> {
     let zone = config.company_zone();
@@ -83,8 +96,7 @@ pub fn history(ingested: &Ingested, config: &Config, as_of: NaiveDate) -> Result
     let mut slices = Vec::new();
 
     for k in 0..settings.training_cutoffs as i64 {
-        let back = settings.horizon_days + k * settings.cutoff_step_days;
-        let cutoff = Cutoff::new(as_of - Duration::days(back), zone);
+        let cutoff = Cutoff::new(as_of - Duration::days(days_back(settings, k)), zone);
 
         let features = features::compute(ingested, config, cutoff)
             .map_err(anyhow::Error::from)
