@@ -1,11 +1,14 @@
-//! The two learners a score can pick from: the regularised logistic
-//! regression and the gradient-boosted trees. Both answer in raw log-odds
-//! with per-feature contributions that add up to that raw output; the
-//! score's calibrator turns it into a probability.
+//! The learners a score can pick from: the regularised logistic
+//! regression, the gradient-boosted trees and naive Bayes over binned
+//! fields (the baseline, which on small or noisy histories can rank as
+//! well as either). All answer in raw log-odds with per-feature
+//! contributions that add up to that raw output; the score's calibrator
+//! turns it into a probability.
 
 use serde::{Deserialize, Serialize};
 
 use super::model::{self, LinearModel, ModelOptions, TrainingSet};
+use super::naive_bayes::{self, NaiveBayes};
 use super::trees::{self, TreeModel, TreeOptions};
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -13,6 +16,7 @@ use super::trees::{self, TreeModel, TreeOptions};
 pub enum Learner {
     Logistic(LinearModel),
     Trees(TreeModel),
+    NaiveBayes(NaiveBayes),
 }
 
 /// Which learner to fit.
@@ -20,6 +24,7 @@ pub enum Learner {
 pub enum LearnerKind {
     Logistic,
     Trees,
+    NaiveBayes,
 }
 
 impl LearnerKind {
@@ -27,6 +32,7 @@ impl LearnerKind {
         match self {
             LearnerKind::Logistic => "logistic",
             LearnerKind::Trees => "trees",
+            LearnerKind::NaiveBayes => "naive_bayes",
         }
     }
 }
@@ -57,6 +63,9 @@ pub fn fit(
                 .map(Learner::Trees)
                 .map_err(|e| format!("gradient-boosted trees: {e}"))
         }
+        LearnerKind::NaiveBayes => naive_bayes::fit(set)
+            .map(Learner::NaiveBayes)
+            .map_err(|e| format!("naive bayes: {e}")),
     }
 }
 
@@ -65,6 +74,7 @@ impl Learner {
         match self {
             Learner::Logistic(_) => LearnerKind::Logistic,
             Learner::Trees(_) => LearnerKind::Trees,
+            Learner::NaiveBayes(_) => LearnerKind::NaiveBayes,
         }
     }
 
@@ -73,6 +83,7 @@ impl Learner {
         match self {
             Learner::Logistic(linear) => rows.iter().map(|row| linear.raw(row)).collect(),
             Learner::Trees(trees) => trees.raw(rows),
+            Learner::NaiveBayes(bayes) => rows.iter().map(|row| bayes.log_odds(row)).collect(),
         }
     }
 
@@ -83,6 +94,10 @@ impl Learner {
                 rows.iter().map(|row| linear.contributions(row)).collect()
             }
             Learner::Trees(trees) => trees.contributions(rows),
+            Learner::NaiveBayes(bayes) => rows
+                .iter()
+                .map(|row| bayes.contributions(row, row.len()))
+                .collect(),
         }
     }
 
@@ -90,6 +105,7 @@ impl Learner {
         match self {
             Learner::Logistic(linear) => linear.version(),
             Learner::Trees(trees) => trees.version(),
+            Learner::NaiveBayes(bayes) => bayes.version(),
         }
     }
 }

@@ -100,6 +100,32 @@ impl NaiveBayes {
     }
 }
 
+impl NaiveBayes {
+    /// The prior log-odds and each feature's log ratio for this row, in
+    /// the columns of a row `width` wide (features left out of the fit add
+    /// 0). Prior plus ratios is exactly [`Self::log_odds`].
+    pub fn contributions(&self, row: &[Option<f64>], width: usize) -> (f64, Vec<f64>) {
+        let mut shares = vec![0.0; width];
+        for feature in &self.features {
+            let value = present(row.get(feature.column).copied().flatten());
+            if let Some(share) = shares.get_mut(feature.column) {
+                *share += feature.log_ratios[feature.bin_of(value)];
+            }
+        }
+        (self.prior_log_odds, shares)
+    }
+
+    /// `"nb-"` and 12 hex digits of a SHA-256 over the fitted bins.
+    pub fn version(&self) -> String {
+        use sha2::{Digest, Sha256};
+
+        let text = serde_json::to_vec(self).unwrap_or_default();
+        let digest = Sha256::digest(&text);
+        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        format!("nb-{hex}")
+    }
+}
+
 impl BinnedFeature {
     fn bin_of(&self, value: Option<f64>) -> usize {
         match value {
@@ -222,6 +248,13 @@ mod tests {
         let expected = (1.5f64).ln() + ((2.0 / 6.0) / (3.0 / 5.0f64)).ln();
         let got = model.log_odds(&[Some(0.0), Some(7.0)]);
         assert!((got - expected).abs() < EXACT, "log odds {got}");
+
+        // As a learner: the prior plus one share per column, the constant
+        // feature's share 0, adding up to the log-odds.
+        let (prior, shares) = model.contributions(&[Some(0.0), Some(7.0)], 2);
+        assert!((prior - 1.5f64.ln()).abs() < EXACT);
+        assert_eq!(shares[1], 0.0);
+        assert!((prior + shares[0] + shares[1] - got).abs() < EXACT);
     }
 
     #[test]
