@@ -253,7 +253,13 @@ fn dispatch(cli: Cli) -> Result<i32> {
             export,
         } => {
             let config = Config::load(&config)?;
-            train(&config, as_of, data_dir.as_deref(), &models, export.as_deref())?;
+            train(
+                &config,
+                as_of,
+                data_dir.as_deref(),
+                &models,
+                export.as_deref(),
+            )?;
             Ok(0)
         }
         Command::Features => {

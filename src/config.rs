@@ -421,7 +421,9 @@ impl Config {
         at_least("model.max_model_age_days", model.max_model_age_days, 1)?;
         let share = model.promotion_auc_share;
         if !(share > 0.0 && share <= 1.0) {
-            return Err(format!("model.promotion_auc_share must be in (0, 1], got {share}"));
+            return Err(format!(
+                "model.promotion_auc_share must be in (0, 1], got {share}"
+            ));
         }
         for (key, count) in [
             ("model.min_positive_examples", model.min_positive_examples),

@@ -539,7 +539,9 @@ fn maven_crm_scores_open_deals_and_says_propensity_lacks_data() {
     let deals = read_table_on(&out, "opportunity_scores", as_of);
     assert!(deals.height() > 100, "{} open deals", deals.height());
     let probabilities = numbers(&deals, "win_probability");
-    assert!(probabilities.iter().all(|p| p.is_some_and(|p| (0.0..=100.0).contains(&p))));
+    assert!(probabilities
+        .iter()
+        .all(|p| p.is_some_and(|p| (0.0..=100.0).contains(&p))));
 }
 
 fn maven_accounts(data: &Path) -> BTreeSet<String> {

@@ -22,12 +22,24 @@ const GENERATED_END: &str = "2026-01-01";
 fn generated(tmp: &Path) -> PathBuf {
     let data = tmp.join("data");
     let status = Command::new(env!("CARGO_BIN_EXE_radar"))
-        .args(["generate", "--accounts", "400", "--days", "730", "--seed", "7"])
+        .args([
+            "generate",
+            "--accounts",
+            "400",
+            "--days",
+            "730",
+            "--seed",
+            "7",
+        ])
         .args(["--end", GENERATED_END, "--out"])
         .arg(&data)
         .output()
         .expect("radar generate runs");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     data.join("radar.toml")
 }
 
@@ -74,7 +86,11 @@ fn served_rows(evaluations: &DataFrame, score: &str) -> DataFrame {
     evaluations
         .clone()
         .lazy()
-        .filter(col("score").eq(lit(score)).and(col("role").eq(lit("served"))))
+        .filter(
+            col("score")
+                .eq(lit(score))
+                .and(col("role").eq(lit("served"))),
+        )
         .collect()
         .expect("filter")
 }
@@ -93,6 +109,9 @@ fn train_stores_versioned_models_whose_evaluation_matches_the_export() {
         let version = promoted_version(&models, score);
         let folder = models.join(score).join(&version);
         assert!(folder.join("model.json").is_file(), "{score}: model.json");
+        let table = fs::File::open(folder.join("model_evaluations.parquet")).unwrap();
+        let table = ParquetReader::new(table).finish().unwrap();
+        assert_eq!(texts(&table, "role")[0].as_deref(), Some("served"));
 
         let rows: serde_json::Value =
             serde_json::from_str(&fs::read_to_string(folder.join("evaluations.json")).unwrap())
@@ -104,7 +123,11 @@ fn train_stores_versioned_models_whose_evaluation_matches_the_export() {
             .filter(|r| r["segment"] == "all")
             .map(|r| r["role"].as_str().unwrap())
             .collect();
-        assert_eq!(roles, ["served", "logistic", "trees", "naive_bayes"], "{score}");
+        assert_eq!(
+            roles,
+            ["served", "logistic", "trees", "naive_bayes"],
+            "{score}"
+        );
 
         let served = &rows[0];
         let table = export.join(format!("{score}.parquet"));
@@ -136,7 +159,11 @@ fn train_stores_versioned_models_whose_evaluation_matches_the_export() {
         // The table's figures are the export's held-out rows, recomputed.
         let recomputed = metrics::metrics(&probabilities, &labels);
         let stored = &served["metrics"];
-        assert_eq!(stored["rows"].as_u64().unwrap() as usize, labels.len(), "{score}");
+        assert_eq!(
+            stored["rows"].as_u64().unwrap() as usize,
+            labels.len(),
+            "{score}"
+        );
         let auc = stored["auc"].as_f64().unwrap();
         assert!((auc - recomputed.auc.unwrap()).abs() < 1e-12, "{score}");
         let ece = stored["ece"].as_f64().unwrap();
@@ -161,11 +188,16 @@ fn nightly_run_serves_the_promoted_model_until_retraining_is_due() {
     let scores = read_table(&out, "account_scores");
     let versions = texts(&scores, "model_version");
     let expected = format!("propensity={version};");
-    assert!(versions.iter().all(|v| v.as_deref().unwrap().starts_with(&expected)));
+    assert!(versions
+        .iter()
+        .all(|v| v.as_deref().unwrap().starts_with(&expected)));
     let evaluations = read_table(&out, "model_evaluations");
     let served = served_rows(&evaluations, "propensity");
     assert_eq!(texts(&served, "model_version"), present(&[&version]));
-    assert_eq!(promotions(&fresh, "propensity").as_array().unwrap().len(), 1);
+    assert_eq!(
+        promotions(&fresh, "propensity").as_array().unwrap().len(),
+        1
+    );
 
     // Trained ten days before D: due, so the run trains and the new model
     // (older than nothing the guard protects) is promoted for D.
@@ -182,7 +214,11 @@ fn nightly_run_serves_the_promoted_model_until_retraining_is_due() {
     let previous = evaluations
         .clone()
         .lazy()
-        .filter(col("score").eq(lit("propensity")).and(col("role").eq(lit("previous"))))
+        .filter(
+            col("score")
+                .eq(lit("propensity"))
+                .and(col("role").eq(lit("previous"))),
+        )
         .collect()
         .unwrap();
     assert_eq!(previous.height(), 1, "the previous model is measured too");
@@ -203,9 +239,16 @@ fn a_rerun_of_an_earlier_date_never_serves_a_later_model() {
 
     let scores = read_table_on(&out, "account_scores", "2025-12-01");
     let version = texts(&scores, "model_version")[0].clone().unwrap();
-    assert!(!version.contains(&later), "{version} serves the later {later}");
+    assert!(
+        !version.contains(&later),
+        "{version} serves the later {later}"
+    );
     let list = promotions(&models, "propensity");
-    assert_eq!(list.as_array().unwrap().len(), 1, "the backfill promoted nothing");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the backfill promoted nothing"
+    );
     let evaluations = read_table_on(&out, "model_evaluations", "2025-12-01");
     let note = texts(&served_rows(&evaluations, "propensity"), "note")[0]
         .clone()
@@ -217,10 +260,9 @@ fn a_rerun_of_an_earlier_date_never_serves_a_later_model() {
 fn too_little_data_is_said_not_scored() {
     let tmp = tempfile::tempdir().unwrap();
     let config = generated(tmp.path());
-    let text = fs::read_to_string(&config).unwrap().replace(
-        "[model]\n",
-        "[model]\nmin_positive_examples = 100000\n",
-    );
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("[model]\n", "[model]\nmin_positive_examples = 100000\n");
     fs::write(&config, text).unwrap();
     let out = tmp.path().join("out");
     Radar::run(&config, &out).succeeds();
@@ -237,7 +279,9 @@ fn too_little_data_is_said_not_scored() {
 
     let deals = read_table(&out, "opportunity_scores");
     assert!(deals.height() > 0);
-    assert!(numbers(&deals, "win_probability").iter().all(Option::is_none));
+    assert!(numbers(&deals, "win_probability")
+        .iter()
+        .all(Option::is_none));
 
     let evaluations = read_table(&out, "model_evaluations");
     assert_eq!(evaluations.height(), 3, "one row per score, no model");

@@ -11,7 +11,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn uniform(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 
@@ -28,7 +31,10 @@ fn names(count: usize) -> Vec<String> {
 /// noise and x3 is missing on a third of the rows.
 fn xor_set(rows: usize, seed: u64) -> TrainingSet {
     let mut random = Lcg(seed);
-    let mut set = TrainingSet { feature_names: names(4), ..Default::default() };
+    let mut set = TrainingSet {
+        feature_names: names(4),
+        ..Default::default()
+    };
     for _ in 0..rows {
         let (x0, x1, x2) = (random.signed(), random.signed(), random.signed());
         let x3 = (random.uniform() > 1.0 / 3.0).then(|| random.signed());
@@ -47,7 +53,13 @@ fn auc(scores: &[f64], labels: &[bool]) -> f64 {
     for (i, &positive) in scores.iter().zip(labels).filter(|(_, &l)| l) {
         for (j, _) in scores.iter().zip(labels).filter(|(_, &l)| !l) {
             pairs += 1.0;
-            right += if i > j { 1.0 } else if i == j { 0.5 } else { 0.0 };
+            right += if i > j {
+                1.0
+            } else if i == j {
+                0.5
+            } else {
+                0.0
+            };
         }
         let _ = positive;
     }
@@ -73,11 +85,17 @@ fn linear_scores(set: &TrainingSet, features: &[usize]) -> Vec<f64> {
             *w -= 1.0 * g;
         }
     }
-    set.rows.iter().map(|row| linear(&weights, row, features)).collect()
+    set.rows
+        .iter()
+        .map(|row| linear(&weights, row, features))
+        .collect()
 }
 
 fn linear(weights: &[f64], row: &[Option<f64>], features: &[usize]) -> f64 {
-    let terms = features.iter().enumerate().map(|(k, &j)| weights[k + 1] * row[j].unwrap());
+    let terms = features
+        .iter()
+        .enumerate()
+        .map(|(k, &j)| weights[k + 1] * row[j].unwrap());
     weights[0] + terms.sum::<f64>()
 }
 
@@ -106,7 +124,10 @@ fn contributions_add_up_to_the_raw_output_before_calibration() {
 #[test]
 fn two_fits_on_the_same_rows_are_byte_identical() {
     let set = xor_set(2000, 21);
-    let options = TreeOptions { budget: 0.5, seed: 3 };
+    let options = TreeOptions {
+        budget: 0.5,
+        seed: 3,
+    };
     let first = fit(&set, &options).unwrap();
     let second = fit(&set, &options).unwrap();
 
@@ -137,7 +158,10 @@ fn json_round_trip_predicts_the_same_bits() {
 #[test]
 fn a_feature_informative_only_through_missingness_is_learnt() {
     let mut random = Lcg(41);
-    let mut set = TrainingSet { feature_names: names(2), ..Default::default() };
+    let mut set = TrainingSet {
+        feature_names: names(2),
+        ..Default::default()
+    };
     for _ in 0..3000 {
         let missing = random.uniform() < 0.4;
         let x0 = (!missing).then(|| random.signed());
@@ -154,10 +178,26 @@ fn a_feature_informative_only_through_missingness_is_learnt() {
     let probe = vec![vec![None, Some(0.0)], vec![Some(0.0), Some(0.0)]];
     let explained = model.contributions(&probe);
     let mean = raw.iter().sum::<f64>() / raw.len() as f64;
-    assert!((explained[0].0 - mean).abs() < 1e-9, "bias {} mean {mean}", explained[0].0);
-    assert!(explained[0].1[0] > 1.0, "missing x0 share {:?}", explained[0].1);
-    assert!(explained[1].1[0] < -0.5, "present x0 share {:?}", explained[1].1);
-    assert!(explained[0].1[1].abs() < 0.3, "noise share {:?}", explained[0].1);
+    assert!(
+        (explained[0].0 - mean).abs() < 1e-9,
+        "bias {} mean {mean}",
+        explained[0].0
+    );
+    assert!(
+        explained[0].1[0] > 1.0,
+        "missing x0 share {:?}",
+        explained[0].1
+    );
+    assert!(
+        explained[1].1[0] < -0.5,
+        "present x0 share {:?}",
+        explained[1].1
+    );
+    assert!(
+        explained[0].1[1].abs() < 0.3,
+        "noise share {:?}",
+        explained[0].1
+    );
 }
 
 #[test]
@@ -177,7 +217,10 @@ fn an_interaction_a_linear_score_misses_is_learnt() {
 fn degenerate_sets_fit_or_are_refused_without_panicking() {
     let options = TreeOptions::default();
     let mut random = Lcg(61);
-    let mut set = TrainingSet { feature_names: names(3), ..Default::default() };
+    let mut set = TrainingSet {
+        feature_names: names(3),
+        ..Default::default()
+    };
     for i in 0..200 {
         let x0 = random.signed();
         set.rows.push(vec![Some(x0), Some(5.0), None]);
@@ -197,7 +240,11 @@ fn degenerate_sets_fit_or_are_refused_without_panicking() {
     };
     let model = fit(&flat, &options).unwrap();
     let raw = model.raw(&flat.rows[..1]);
-    assert!((raw[0] - (0.2f64 / 0.8).ln()).abs() < 0.05, "flat raw {}", raw[0]);
+    assert!(
+        (raw[0] - (0.2f64 / 0.8).ln()).abs() < 0.05,
+        "flat raw {}",
+        raw[0]
+    );
 
     let pair = TrainingSet {
         feature_names: names(1),
@@ -213,17 +260,27 @@ fn degenerate_sets_fit_or_are_refused_without_panicking() {
         labels: vec![true],
     };
     let error = fit(&single, &options).err().unwrap();
-    assert!(matches!(error, TreeError::OneClass { positives: 1, negatives: 0 }));
+    assert!(matches!(
+        error,
+        TreeError::OneClass {
+            positives: 1,
+            negatives: 0
+        }
+    ));
 }
 
 /// Rows of `width` features where the label depends on a few of them
 /// with noise, a fifth of the values missing.
 fn wide_set(rows: usize, width: usize, seed: u64) -> TrainingSet {
     let mut random = Lcg(seed);
-    let mut set = TrainingSet { feature_names: names(width), ..Default::default() };
+    let mut set = TrainingSet {
+        feature_names: names(width),
+        ..Default::default()
+    };
     for _ in 0..rows {
-        let row: Vec<Option<f64>> =
-            (0..width).map(|_| (random.uniform() > 0.2).then(|| random.signed())).collect();
+        let row: Vec<Option<f64>> = (0..width)
+            .map(|_| (random.uniform() > 0.2).then(|| random.signed()))
+            .collect();
         let value = |j: usize| row[j].unwrap_or(0.0);
         let score = value(0) + value(1) * value(2) - 0.5 * value(3) + random.signed();
         set.labels.push(score > 0.0);

@@ -34,11 +34,7 @@ use super::{join_or_null, Inputs};
 use crate::score::btyd::{BgNbd, GammaGamma, History};
 use crate::snapshot::{self, Cutoff, MS_PER_DAY};
 
-const COLUMNS: &[&str] = &[
-    "p_alive",
-    "expected_orders_horizon",
-    "expected_order_value",
-];
+const COLUMNS: &[&str] = &["p_alive", "expected_orders_horizon", "expected_order_value"];
 
 /// Days in the time unit the models are fitted in (weeks).
 pub(crate) const DAYS_PER_UNIT: f64 = 7.0;
@@ -137,7 +133,10 @@ fn day_before_cut(instant: i64, cutoff: Cutoff) -> i64 {
 /// x, t_x and T in weeks, and the mean repeat-day value, of one account's
 /// order days (at least one).
 fn summarise(days: &OrderDays) -> Summary {
-    let first = *days.keys().next_back().expect("an account has an order day");
+    let first = *days
+        .keys()
+        .next_back()
+        .expect("an account has an order day");
     let last = *days.keys().next().expect("an account has an order day");
     let repeats = days.len() - 1;
     let history = History {
@@ -411,7 +410,11 @@ mod tests {
             .iter()
             .filter_map(|(h, mean)| mean.map(|m| (h.x, m)))
             .collect();
-        assert_eq!(spends.len(), 36, "all but the 4 even accounts without repeats");
+        assert_eq!(
+            spends.len(),
+            36,
+            "all but the 4 even accounts without repeats"
+        );
         let spend = GammaGamma::fit(&spends).unwrap();
         let horizon = testing::config("").model.horizon_days as f64 / 7.0;
 

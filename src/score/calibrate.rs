@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::score::metrics::brier;
+use crate::score::model::{sigmoid, softplus};
 
 /// Isotonic regression is only tried when each fold holds at least this
 /// many positives and this many negatives; below that its steps follow
@@ -456,20 +457,6 @@ fn interpolate(thresholds: &[f64], probabilities: &[f64], raw: f64) -> f64 {
         return y1;
     }
     y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
-}
-
-fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// ln(1 + e^z) without overflow.
-fn softplus(z: f64) -> f64 {
-    z.max(0.0) + (-z.abs()).exp().ln_1p()
 }
 
 #[cfg(test)]

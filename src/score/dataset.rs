@@ -220,13 +220,15 @@ pub fn open_deal_rows(
         lit(NULL).cast(DataType::Float64)
     };
     let open = col("created_ms").lt(lit(cutoff.millis)).and(
-        col("closed_ms").gt_eq(lit(cutoff.millis)).or(col("closed_ms")
-            .is_null()
-            .and(col("stage").neq(lit("won")))
-            .and(col("stage").neq(lit("lost")))),
+        col("closed_ms")
+            .gt_eq(lit(cutoff.millis))
+            .or(col("closed_ms")
+                .is_null()
+                .and(col("stage").neq(lit("won")))
+                .and(col("stage").neq(lit("lost")))),
     );
-    let age = (lit(cutoff.millis) - col("created_ms")).cast(DataType::Float64)
-        / lit(MS_PER_DAY as f64);
+    let age =
+        (lit(cutoff.millis) - col("created_ms")).cast(DataType::Float64) / lit(MS_PER_DAY as f64);
     let joined = deals
         .clone()
         .lazy()
@@ -238,7 +240,11 @@ pub fn open_deal_rows(
             amount.alias("amount"),
             age.floor().alias("deal_age_days"),
         ])
-        .inner_join(accounts.clone().lazy(), col("account_id"), col("account_id"))
+        .inner_join(
+            accounts.clone().lazy(),
+            col("account_id"),
+            col("account_id"),
+        )
         .sort(["opportunity_id"], SortMultipleOptions::default())
         .collect()?;
 

@@ -45,9 +45,8 @@ pub fn frame(run_date: NaiveDate, rows: &[EvaluationRow]) -> Result<DataFrame> {
             .map(|r| r.metrics.as_ref().and_then(f))
             .collect::<Vec<_>>()
     };
-    let count = |f: fn(&EvaluationRow) -> usize| {
-        rows.iter().map(|r| f(r) as u64).collect::<Vec<_>>()
-    };
+    let count =
+        |f: fn(&EvaluationRow) -> usize| rows.iter().map(|r| f(r) as u64).collect::<Vec<_>>();
     let reliability: Vec<Option<String>> = rows
         .iter()
         .map(|r| {
@@ -78,7 +77,9 @@ pub fn frame(run_date: NaiveDate, rows: &[EvaluationRow]) -> Result<DataFrame> {
         Series::new("fit_cutoffs".into(), text(|r| r.fit_cutoffs.clone())).into(),
         Series::new(
             "holdout_cutoff".into(),
-            rows.iter().map(|r| date(r.holdout_cutoff)).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| date(r.holdout_cutoff))
+                .collect::<Vec<_>>(),
         )
         .cast(&DataType::Date)?
         .into(),

@@ -22,8 +22,7 @@ pub fn write(folder: &Path, reports: &[TrainReport]) -> Result<()> {
         let name = report.dataset.score.name();
         let mut frame = table(&report.dataset, &report.holdout_probabilities)?;
         let path = folder.join(format!("{name}.parquet"));
-        let file =
-            File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let file = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         ParquetWriter::new(file)
             .finish(&mut frame)
             .map_err(anyhow::Error::from)
@@ -48,9 +47,7 @@ fn table(dataset: &Dataset, holdout_probabilities: &[f64]) -> Result<DataFrame> 
         .fit
         .iter()
         .map(|_| None)
-        .chain(
-            (0..dataset.holdout.len()).map(|i| holdout_probabilities.get(i).copied()),
-        )
+        .chain((0..dataset.holdout.len()).map(|i| holdout_probabilities.get(i).copied()))
         .collect();
 
     let days: Vec<i32> = examples
@@ -60,10 +57,15 @@ fn table(dataset: &Dataset, holdout_probabilities: &[f64]) -> Result<DataFrame> 
     let mut columns: Vec<Column> = vec![
         Series::new(
             "account_id".into(),
-            examples.iter().map(|(e, _)| e.key.as_str()).collect::<Vec<_>>(),
+            examples
+                .iter()
+                .map(|(e, _)| e.key.as_str())
+                .collect::<Vec<_>>(),
         )
         .into(),
-        Series::new("cutoff".into(), days).cast(&DataType::Date)?.into(),
+        Series::new("cutoff".into(), days)
+            .cast(&DataType::Date)?
+            .into(),
         Series::new(
             "split".into(),
             examples.iter().map(|(_, s)| *s).collect::<Vec<_>>(),
@@ -76,7 +78,10 @@ fn table(dataset: &Dataset, holdout_probabilities: &[f64]) -> Result<DataFrame> 
         .into(),
         Series::new(
             "segment".into(),
-            examples.iter().map(|(e, _)| e.segment.as_str()).collect::<Vec<_>>(),
+            examples
+                .iter()
+                .map(|(e, _)| e.segment.as_str())
+                .collect::<Vec<_>>(),
         )
         .into(),
         Series::new(

@@ -90,9 +90,7 @@ impl Learner {
     /// The bias and the per-feature shares of each row's raw log-odds.
     pub fn contributions(&self, rows: &[Vec<Option<f64>>]) -> Vec<(f64, Vec<f64>)> {
         match self {
-            Learner::Logistic(linear) => {
-                rows.iter().map(|row| linear.contributions(row)).collect()
-            }
+            Learner::Logistic(linear) => rows.iter().map(|row| linear.contributions(row)).collect(),
             Learner::Trees(trees) => trees.contributions(rows),
             Learner::NaiveBayes(bayes) => rows
                 .iter()

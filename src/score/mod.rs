@@ -117,7 +117,14 @@ pub fn score(
     let mut history = None;
     let mut servings = Vec::new();
     for kind in ScoreKind::ALL {
-        servings.push(serving(kind, ingested, config, as_of.date, registry, &mut history)?);
+        servings.push(serving(
+            kind,
+            ingested,
+            config,
+            as_of.date,
+            registry,
+            &mut history,
+        )?);
     }
     let [propensity, health, win] = <[Serving; 3]>::try_from(servings)
         .map_err(|_| anyhow::anyhow!("expected one serving per score"))?;
@@ -296,7 +303,11 @@ fn apply(
             .iter()
             .zip(eligible)
             .map(|(_, &ok)| match ok {
-                true => (None, format!("insufficient data: {why}"), "none".to_string()),
+                true => (
+                    None,
+                    format!("insufficient data: {why}"),
+                    "none".to_string(),
+                ),
                 false => (None, String::new(), String::new()),
             })
             .fold((vec![], vec![], vec![]), unzip3);

@@ -518,7 +518,8 @@ fn dot(x: &[f64], beta: &[f64]) -> f64 {
     x.iter().zip(beta).map(|(a, b)| a * b).sum()
 }
 
-fn sigmoid(z: f64) -> f64 {
+/// The logistic function, without overflow for large |z|.
+pub(crate) fn sigmoid(z: f64) -> f64 {
     if z >= 0.0 {
         1.0 / (1.0 + (-z).exp())
     } else {
@@ -528,7 +529,7 @@ fn sigmoid(z: f64) -> f64 {
 }
 
 /// `ln(1 + e^z)` without overflow.
-fn softplus(z: f64) -> f64 {
+pub(crate) fn softplus(z: f64) -> f64 {
     if z > 0.0 {
         z + (-z).exp().ln_1p()
     } else {
@@ -601,7 +602,10 @@ mod tests {
         // is uniform on [-2, 2]: std = 4 / sqrt(12).
         let expected = 2.0 * 4.0 / 12f64.sqrt();
         let weight = model.features[0].weight;
-        assert!((weight - expected).abs() < 0.1, "weight {weight} vs {expected}");
+        assert!(
+            (weight - expected).abs() < 0.1,
+            "weight {weight} vs {expected}"
+        );
         // At x = 0 the truth is logit -1; 20k rows pin it within 0.05.
         let at_zero = model.raw(&[Some(0.0), Some(0.5)]);
         assert!((at_zero + 1.0).abs() < 0.05, "logit at 0: {at_zero}");
@@ -669,7 +673,8 @@ mod tests {
             let missing = rng.bernoulli(0.5);
             let value = if missing { None } else { Some(rng.uniform()) };
             set.rows.push(vec![value]);
-            set.labels.push(rng.bernoulli(if missing { 0.8 } else { 0.2 }));
+            set.labels
+                .push(rng.bernoulli(if missing { 0.8 } else { 0.2 }));
         }
         let model = fit(&set, &options()).unwrap();
 
@@ -677,7 +682,10 @@ mod tests {
         assert_eq!(model.raw(&[Some(f64::NAN)]), missing);
         assert_eq!(model.raw(&[Some(f64::INFINITY)]), missing);
         // ln(0.8 / 0.2) = 1.386; 2k rows per arm pin it within 0.15.
-        assert!((missing - 4f64.ln()).abs() < 0.15, "missing logit {missing}");
+        assert!(
+            (missing - 4f64.ln()).abs() < 0.15,
+            "missing logit {missing}"
+        );
     }
 
     #[test]

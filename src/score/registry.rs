@@ -5,6 +5,8 @@
 //! ```text
 //! <registry>/<score>/<version>/model.json        the ScoreModel
 //! <registry>/<score>/<version>/evaluations.json  its model_evaluations rows
+//! <registry>/<score>/<version>/model_evaluations.parquet  the same, as the
+//!                                                table the nightly run writes
 //! <registry>/<score>/promotions.json             promotions, oldest first
 //! ```
 //!
@@ -52,7 +54,8 @@ impl Registry {
         fs::create_dir_all(&folder)
             .with_context(|| format!("creating model folder {}", folder.display()))?;
         write_json(&folder.join("model.json"), model)?;
-        write_json(&folder.join("evaluations.json"), &evaluations)
+        write_json(&folder.join("evaluations.json"), &evaluations)?;
+        write_table(&folder, model.trained_as_of, evaluations)
     }
 
     pub fn load(&self, score: &str, version: &str) -> Result<ScoreModel> {
@@ -75,7 +78,11 @@ impl Registry {
     /// The model serving `as_of`: the latest promotion of a model trained
     /// on or before `as_of`, so a rerun of an old date never uses a model
     /// that learnt from later outcomes.
-    pub fn current(&self, score: &str, as_of: NaiveDate) -> Result<Option<(Promotion, ScoreModel)>> {
+    pub fn current(
+        &self,
+        score: &str,
+        as_of: NaiveDate,
+    ) -> Result<Option<(Promotion, ScoreModel)>> {
         let promotion = self
             .promotions(score)?
             .into_iter()
@@ -95,7 +102,7 @@ impl Registry {
         let mut promotions = self.promotions(score)?;
         promotions.retain(|p| p.version != promotion.version);
         promotions.push(promotion);
-        promotions.sort_by(|a, b| a.trained_as_of.cmp(&b.trained_as_of));
+        promotions.sort_by_key(|p| p.trained_as_of);
         fs::create_dir_all(self.root.join(score))?;
         write_json(&self.root.join(score).join("promotions.json"), &promotions)
     }
@@ -110,6 +117,19 @@ fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let staging = path.with_extension("json.partial");
     fs::write(&staging, text).with_context(|| format!("writing {}", staging.display()))?;
     fs::rename(&staging, path).with_context(|| format!("replacing {}", path.display()))
+}
+
+fn write_table(folder: &Path, trained_as_of: NaiveDate, rows: &[EvaluationRow]) -> Result<()> {
+    let mut frame = super::evaluation::frame(trained_as_of, rows)?;
+    let path = folder.join("model_evaluations.parquet");
+    let staging = path.with_extension("parquet.partial");
+    let file =
+        fs::File::create(&staging).with_context(|| format!("creating {}", staging.display()))?;
+    polars::prelude::ParquetWriter::new(file)
+        .finish(&mut frame)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("writing {}", staging.display()))?;
+    fs::rename(&staging, &path).with_context(|| format!("replacing {}", path.display()))
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {

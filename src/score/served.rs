@@ -92,7 +92,10 @@ impl ScoreModel {
         let mut served: Vec<Option<Served>> = vec![None; rows.len()];
         let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
         for (i, segment) in segments.iter().enumerate() {
-            let own = self.segments.contains_key(segment).then_some(segment.as_str());
+            let own = self
+                .segments
+                .contains_key(segment)
+                .then_some(segment.as_str());
             groups.entry(own).or_default().push(i);
         }
 
@@ -198,6 +201,9 @@ mod tests {
     fn reasons_read_with_their_values() {
         let names = vec!["returns_365d".to_string(), "orders_90d".to_string()];
         let text = reason_text(&[-9.06, 4.0], &[Some(12.0), Some(2.5)], &names);
-        assert_eq!(text, "orders 90d: 2.50 (+4.0 points); returns 365d: 12 (-9.1 points)");
+        assert_eq!(
+            text,
+            "orders 90d: 2.50 (+4.0 points); returns 365d: 12 (-9.1 points)"
+        );
     }
 }

@@ -77,7 +77,10 @@ pub fn train(
     let mut evaluations = Vec::new();
     evaluations.push(served_row(&template, &model, best, &served, &holdout));
     // Naive Bayes is both a candidate and the baseline: one row for it.
-    for candidate in candidates.iter().filter(|c| c.kind != LearnerKind::NaiveBayes) {
+    for candidate in candidates
+        .iter()
+        .filter(|c| c.kind != LearnerKind::NaiveBayes)
+    {
         evaluations.push(candidate_row(&template, &model, candidate, &holdout));
     }
     evaluations.extend(naive_bayes_row(&template, &model, dataset, &holdout));
@@ -162,7 +165,12 @@ fn candidates(
     (candidates, failures)
 }
 
-fn measure(kind: LearnerKind, learner: Learner, holdout: &TrainingSet, folds: &[bool]) -> Candidate {
+fn measure(
+    kind: LearnerKind,
+    learner: Learner,
+    holdout: &TrainingSet,
+    folds: &[bool],
+) -> Candidate {
     let raw = learner.raw(&holdout.rows);
     let raw_auc = metrics::auc(&raw, &holdout.labels);
     let (positives, negatives) = holdout.class_counts();
@@ -179,10 +187,12 @@ fn measure(kind: LearnerKind, learner: Learner, holdout: &TrainingSet, folds: &[
 /// The candidate with the highest held-out AUC; on a tie the earlier one
 /// (logistic regression, then trees, then naive Bayes).
 fn select(candidates: &[Candidate]) -> Option<&Candidate> {
-    candidates.iter().fold(None, |best: Option<&Candidate>, c| match best {
-        Some(b) if b.raw_auc.unwrap_or(0.0) >= c.raw_auc.unwrap_or(0.0) => Some(b),
-        _ => Some(c),
-    })
+    candidates
+        .iter()
+        .fold(None, |best: Option<&Candidate>, c| match best {
+            Some(b) if b.raw_auc.unwrap_or(0.0) >= c.raw_auc.unwrap_or(0.0) => Some(b),
+            _ => Some(c),
+        })
 }
 
 /// Whether an AUC is above 0.5 by more than two standard errors
@@ -457,7 +467,11 @@ fn naive_bayes_row(
 ) -> Option<EvaluationRow> {
     let fit = training_set(dataset, &dataset.fit);
     let baseline = naive_bayes::fit(&fit).ok()?;
-    let raw: Vec<f64> = holdout.rows.iter().map(|row| baseline.log_odds(row)).collect();
+    let raw: Vec<f64> = holdout
+        .rows
+        .iter()
+        .map(|row| baseline.log_odds(row))
+        .collect();
     let folds: Vec<bool> = dataset.holdout.iter().map(|e| e.fold).collect();
     let chosen = calibrate::choose(&raw, &holdout.labels, &folds).ok();
     let (positives, negatives) = holdout.class_counts();
@@ -547,7 +561,10 @@ fn segment_rows(
                     .map_or("base rate".to_string(), |c| c.method().to_string()),
                 raw_auc: metrics::auc(&raw, &set.labels),
                 // In-sample: this segment's calibration was fitted on these rows.
-                metrics: Some(metrics::metrics(&fitted.probabilities(&set.rows), &set.labels)),
+                metrics: Some(metrics::metrics(
+                    &fitted.probabilities(&set.rows),
+                    &set.labels,
+                )),
                 beats_chance: true,
                 note: "segment model; calibration measured in sample".to_string(),
                 ..template.clone()
@@ -697,9 +714,13 @@ mod tests {
     #[test]
     fn promotion_guard_replaces_an_old_or_different_model() {
         let today = day("2026-12-01");
-        let (promoted, why) = promotion(Some(0.5), today, Some(&current(0.9, "2026-11-03")), &settings());
+        let old = current(0.9, "2026-11-03");
+        let (promoted, why) = promotion(Some(0.5), today, Some(&old), &settings());
         assert!(promoted);
-        assert_eq!(why, "model gbt-000000000001 was trained 28 days earlier (limit 28)");
+        assert_eq!(
+            why,
+            "model gbt-000000000001 was trained 28 days earlier (limit 28)"
+        );
 
         let mut other = current(0.9, "2026-11-30");
         other.same_features = false;

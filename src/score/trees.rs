@@ -48,7 +48,10 @@ pub struct TreeOptions {
 
 impl Default for TreeOptions {
     fn default() -> Self {
-        TreeOptions { budget: 0.5, seed: 0 }
+        TreeOptions {
+            budget: 0.5,
+            seed: 0,
+        }
     }
 }
 
@@ -65,7 +68,11 @@ pub enum TreeError {
         "tree training row {row} has {found} values but the set names \
          {expected} features"
     )]
-    RowWidth { row: usize, expected: usize, found: usize },
+    RowWidth {
+        row: usize,
+        expected: usize,
+        found: usize,
+    },
     #[error(
         "insufficient tree training data: {positives} positive and \
          {negatives} negative labels, and both classes are needed"
@@ -92,10 +99,7 @@ pub struct TreeModel {
 ///
 /// `None`, NaN and infinite values are missing; the booster learns a
 /// direction for missing values at every split.
-pub fn fit(
-    set: &TrainingSet,
-    options: &TreeOptions,
-) -> Result<TreeModel, TreeError> {
+pub fn fit(set: &TrainingSet, options: &TreeOptions) -> Result<TreeModel, TreeError> {
     check_training_set(set)?;
 
     let columns = column_major(&set.rows, set.feature_names.len());
@@ -113,13 +117,15 @@ pub fn fit(
     match outcome {
         Ok(Ok(())) => {}
         Ok(Err(error)) => return Err(TreeError::Booster(error.to_string())),
-        Err(_) => {
-            return Err(TreeError::Booster("the fit stopped with a panic".into()))
-        }
+        Err(_) => return Err(TreeError::Booster("the fit stopped with a panic".into())),
     }
 
     let rows_reaching = count_rows_reaching(&booster, &matrix);
-    Ok(TreeModel { feature_names: set.feature_names.clone(), booster, rows_reaching })
+    Ok(TreeModel {
+        feature_names: set.feature_names.clone(),
+        booster,
+        rows_reaching,
+    })
 }
 
 /// Walks every training row down every tree and counts, per node, the
@@ -128,8 +134,9 @@ fn count_rows_reaching(
     booster: &PerpetualBooster,
     matrix: &Matrix<f64>,
 ) -> Vec<BTreeMap<usize, u64>> {
-    let rows: Vec<Vec<f64>> =
-        (0..matrix.rows).map(|i| (0..matrix.cols).map(|j| *matrix.get(i, j)).collect()).collect();
+    let rows: Vec<Vec<f64>> = (0..matrix.rows)
+        .map(|i| (0..matrix.cols).map(|j| *matrix.get(i, j)).collect())
+        .collect();
     booster
         .get_prediction_trees()
         .iter()
@@ -168,15 +175,25 @@ fn check_training_set(set: &TrainingSet) -> Result<(), TreeError> {
     }
 
     let expected = set.feature_names.len();
-    if let Some((row, values)) =
-        set.rows.iter().enumerate().find(|(_, values)| values.len() != expected)
+    if let Some((row, values)) = set
+        .rows
+        .iter()
+        .enumerate()
+        .find(|(_, values)| values.len() != expected)
     {
-        return Err(TreeError::RowWidth { row, expected, found: values.len() });
+        return Err(TreeError::RowWidth {
+            row,
+            expected,
+            found: values.len(),
+        });
     }
 
     let (positives, negatives) = set.class_counts();
     if positives == 0 || negatives == 0 {
-        return Err(TreeError::OneClass { positives, negatives });
+        return Err(TreeError::OneClass {
+            positives,
+            negatives,
+        });
     }
     Ok(())
 }
@@ -241,9 +258,11 @@ impl TreeModel {
         rows.iter()
             .map(|row| {
                 let values = self.booster_row(row);
-                self.trees().iter().fold(self.booster.base_score, |sum, tree| {
-                    sum + leaf_value(tree, &values)
-                })
+                self.trees()
+                    .iter()
+                    .fold(self.booster.base_score, |sum, tree| {
+                        sum + leaf_value(tree, &values)
+                    })
             })
             .collect()
     }
@@ -254,10 +273,7 @@ impl TreeModel {
     /// The bias is the mean raw output over the training rows: the
     /// expectation weighs each branch by the training rows that took it,
     /// so the identity holds up to f64 rounding on every tree.
-    pub fn contributions(
-        &self,
-        rows: &[Vec<Option<f64>>],
-    ) -> Vec<(f64, Vec<f64>)> {
+    pub fn contributions(&self, rows: &[Vec<Option<f64>>]) -> Vec<(f64, Vec<f64>)> {
         let bias = self
             .weighed_trees()
             .fold(self.booster.base_score, |sum, tree| {
@@ -278,15 +294,14 @@ impl TreeModel {
     /// The model as JSON with every map's keys in sorted order, so the
     /// same model always gives the same text.
     pub fn to_json(&self) -> Result<String, TreeError> {
-        let value = serde_json::to_value(self)
-            .map_err(|error| TreeError::Write(error.to_string()))?;
-        serde_json::to_string(&value)
-            .map_err(|error| TreeError::Write(error.to_string()))
+        let value =
+            serde_json::to_value(self).map_err(|error| TreeError::Write(error.to_string()))?;
+        serde_json::to_string(&value).map_err(|error| TreeError::Write(error.to_string()))
     }
 
     pub fn from_json(text: &str) -> Result<TreeModel, TreeError> {
-        let model: TreeModel = serde_json::from_str(text)
-            .map_err(|error| TreeError::Read(error.to_string()))?;
+        let model: TreeModel =
+            serde_json::from_str(text).map_err(|error| TreeError::Read(error.to_string()))?;
         model.check_trees()?;
         Ok(model)
     }
@@ -295,8 +310,11 @@ impl TreeModel {
     pub fn version(&self) -> String {
         let json = self.to_json().unwrap_or_default();
         let digest = Sha256::digest(json.as_bytes());
-        let hex: String =
-            digest.iter().take(6).map(|byte| format!("{byte:02x}")).collect();
+        let hex: String = digest
+            .iter()
+            .take(6)
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
         format!("gbt-{hex}")
     }
 
@@ -441,7 +459,12 @@ struct PathStep {
 /// orderings that reach the node, and each leaf pays its value out to the
 /// features on the path.
 fn tree_shap(tree: WeighedTree, row: &[f64], shares: &mut [f64]) {
-    let root = PathStep { feature: usize::MAX, zero: 1.0, one: 1.0, weight: 1.0 };
+    let root = PathStep {
+        feature: usize::MAX,
+        zero: 1.0,
+        one: 1.0,
+        weight: 1.0,
+    };
     visit(tree, row, shares, 0, Vec::new(), root);
 }
 
@@ -497,7 +520,10 @@ fn pay_out_leaf(path: &[PathStep], value: f64, shares: &mut [f64]) {
 fn extend(path: &mut Vec<PathStep>, step: PathStep) {
     let depth = path.len();
     let first = if depth == 0 { 1.0 } else { 0.0 };
-    path.push(PathStep { weight: first, ..step });
+    path.push(PathStep {
+        weight: first,
+        ..step
+    });
 
     let size = (depth + 1) as f64;
     for i in (0..depth).rev() {
@@ -561,7 +587,10 @@ mod tests {
 
     impl Lcg {
         fn uniform(&mut self) -> f64 {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 11) as f64 / (1u64 << 53) as f64
         }
     }
@@ -579,7 +608,11 @@ mod tests {
             let x1 = (random.uniform() < 0.7).then(|| random.uniform());
             let x2 = (random.uniform() < 0.5).then(|| random.uniform() * 10.0);
             let signal = (x0 > 0.5) as u8 + x1.is_none() as u8;
-            let label = if random.uniform() < 0.1 { signal == 0 } else { signal > 0 };
+            let label = if random.uniform() < 0.1 {
+                signal == 0
+            } else {
+                signal > 0
+            };
             set.rows.push(vec![Some(x0), x1, x2]);
             set.labels.push(label);
         }
@@ -618,8 +651,7 @@ mod tests {
                 let without = conditional(tree, row, &known, 0);
                 known[feature] = true;
                 let with = conditional(tree, row, &known, 0);
-                let weight =
-                    factorial(size) * factorial(width - size - 1) / factorial(width);
+                let weight = factorial(size) * factorial(width - size - 1) / factorial(width);
                 values[feature] += weight * (with - without);
             }
         }
@@ -679,11 +711,14 @@ mod tests {
     fn booster_hessian_sums_leave_out_rows_missing_at_the_split() {
         let model = fit(&small_set(1000), &TreeOptions::default()).unwrap();
         let short = model.trees().iter().any(|tree| {
-            tree.nodes.values().filter(|node| !node.is_leaf).any(|node| {
-                let children = tree.nodes[&node.left_child].hessian_sum
-                    + tree.nodes[&node.right_child].hessian_sum;
-                children < 0.9 * node.hessian_sum
-            })
+            tree.nodes
+                .values()
+                .filter(|node| !node.is_leaf)
+                .any(|node| {
+                    let children = tree.nodes[&node.left_child].hessian_sum
+                        + tree.nodes[&node.right_child].hessian_sum;
+                    children < 0.9 * node.hessian_sum
+                })
         });
         assert!(short, "every split's children add up to their parent");
     }
@@ -715,7 +750,12 @@ mod tests {
             ("no rows", 0, vec![], vec![]),
             ("one row", 1, vec![1.0], vec![1.0]),
             ("one class", 4, vec![1.0, 2.0, 3.0, 4.0], vec![1.0; 4]),
-            ("all missing", 4, vec![f64::NAN; 4], vec![0.0, 1.0, 0.0, 1.0]),
+            (
+                "all missing",
+                4,
+                vec![f64::NAN; 4],
+                vec![0.0, 1.0, 0.0, 1.0],
+            ),
             ("no features", 4, vec![], vec![0.0, 1.0, 0.0, 1.0]),
         ];
         for (name, rows, data, targets) in cases {
@@ -723,7 +763,9 @@ mod tests {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let matrix = Matrix::new(&data, rows, cols);
                 let mut booster = configured_booster(&TreeOptions::default());
-                booster.fit(&matrix, &targets, None, None).map(|_| booster.trees.len())
+                booster
+                    .fit(&matrix, &targets, None, None)
+                    .map(|_| booster.trees.len())
             }));
             match outcome {
                 Ok(Ok(trees)) => println!("{name}: fitted {trees} trees"),
@@ -770,18 +812,40 @@ mod tests {
 
         set.labels = vec![true; 10];
         let error = fit(&set, &options).err().unwrap();
-        assert!(matches!(error, TreeError::OneClass { positives: 10, negatives: 0 }));
+        assert!(matches!(
+            error,
+            TreeError::OneClass {
+                positives: 10,
+                negatives: 0
+            }
+        ));
 
         set.labels.pop();
         let error = fit(&set, &options).err().unwrap();
-        assert!(matches!(error, TreeError::LabelCount { rows: 10, labels: 9 }));
+        assert!(matches!(
+            error,
+            TreeError::LabelCount {
+                rows: 10,
+                labels: 9
+            }
+        ));
 
         let mut short = small_set(10);
         short.rows[4].pop();
         let error = fit(&short, &options).err().unwrap();
-        assert!(matches!(error, TreeError::RowWidth { row: 4, expected: 3, found: 2 }));
+        assert!(matches!(
+            error,
+            TreeError::RowWidth {
+                row: 4,
+                expected: 3,
+                found: 2
+            }
+        ));
 
-        let empty = TrainingSet { feature_names: vec!["x".into()], ..Default::default() };
+        let empty = TrainingSet {
+            feature_names: vec!["x".into()],
+            ..Default::default()
+        };
         assert!(matches!(fit(&empty, &options), Err(TreeError::NoRows)));
 
         let no_features = TrainingSet {
@@ -789,9 +853,16 @@ mod tests {
             labels: vec![true, false],
             ..Default::default()
         };
-        assert!(matches!(fit(&no_features, &options), Err(TreeError::NoFeatures)));
+        assert!(matches!(
+            fit(&no_features, &options),
+            Err(TreeError::NoFeatures)
+        ));
         assert_eq!(
-            TreeError::OneClass { positives: 0, negatives: 3 }.to_string(),
+            TreeError::OneClass {
+                positives: 0,
+                negatives: 3
+            }
+            .to_string(),
             "insufficient tree training data: 0 positive and 3 negative labels, \
              and both classes are needed"
         );
@@ -817,7 +888,10 @@ mod tests {
         tree.nodes.get_mut(&parent).unwrap().left_child = 9999;
         let text = broken.to_json().unwrap();
         let error = TreeModel::from_json(&text).err().unwrap();
-        assert!(error.to_string().contains("points outside the model"), "{error}");
+        assert!(
+            error.to_string().contains("points outside the model"),
+            "{error}"
+        );
         assert!(TreeModel::from_json("{").is_err());
     }
 }
