@@ -21,7 +21,8 @@ use crate::generate::{self, FileEncoding, GenerateOptions, DEFAULT_BAD_SHARE};
 use crate::ingest::{self, IngestError};
 use crate::publish::PublishError;
 use crate::run::{self, RunPlan, RunSummary};
-use crate::score::{self, registry::Registry};
+use crate::score;
+use crate::score::registry::{DamagedRegistry, Registry};
 
 #[derive(Debug, Parser)]
 #[command(name = "radar", version, about = "Nightly sales opportunity radar")]
@@ -416,6 +417,7 @@ fn exit_code(error: &anyhow::Error) -> i32 {
         }
         if cause.downcast_ref::<ConfigError>().is_some()
             || cause.downcast_ref::<IngestError>().is_some()
+            || cause.downcast_ref::<DamagedRegistry>().is_some()
         {
             return 2;
         }

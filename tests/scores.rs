@@ -186,6 +186,10 @@ fn nightly_run_serves_the_promoted_model_until_retraining_is_due() {
     run_with(&config, &out, &fresh, AS_OF);
 
     let scores = read_table(&out, "account_scores");
+    // No score claims certainty: the held-out slice bounds it.
+    for score in numbers(&scores, "propensity").into_iter().flatten() {
+        assert!(score > 0.0 && score < 100.0, "propensity {score}");
+    }
     let versions = texts(&scores, "model_version");
     let expected = format!("propensity={version};");
     assert!(versions
@@ -279,6 +283,11 @@ fn too_little_data_is_said_not_scored() {
 
     let deals = read_table(&out, "opportunity_scores");
     assert!(deals.height() > 0);
+    let stages = texts(&deals, "stage");
+    assert!(
+        stages.iter().all(|s| s.as_deref() == Some("open")),
+        "{stages:?}"
+    );
     assert!(numbers(&deals, "win_probability")
         .iter()
         .all(Option::is_none));
@@ -288,4 +297,75 @@ fn too_little_data_is_said_not_scored() {
     for note in texts(&evaluations, "note") {
         assert!(note.unwrap().starts_with("insufficient data: "));
     }
+}
+
+/// Rewrites the generated config's `[model]` settings and company name.
+fn variant(config: &Path, name: &str, company: &str, model: &str) -> PathBuf {
+    let text = fs::read_to_string(config).unwrap();
+    let text = text
+        .replace("[model]\n", &format!("[model]\n{model}"))
+        .replace(
+            "name = \"Brightmoor Instruments\"",
+            &format!("name = \"{company}\""),
+        );
+    let path = config.with_file_name(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_thin_history_keeps_only_a_young_model_of_the_same_company() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = generated(tmp.path());
+    let models = tmp.path().join("models");
+    train(&config, "2025-12-22", &models, None);
+    let version = promoted_version(&models, "propensity");
+    let thin = "min_positive_examples = 100000\n";
+
+    // Same company, model ten days old (due, but well within 28 days):
+    // the retraining finds too little data and the model keeps serving.
+    let same = variant(&config, "same.toml", "Brightmoor Instruments", thin);
+    let out = tmp.path().join("same");
+    run_with(&same, &out, &models, AS_OF);
+    let scores = read_table(&out, "account_scores");
+    assert!(numbers(&scores, "propensity").iter().all(Option::is_some));
+    let served = texts(&scores, "model_version")[0].clone().unwrap();
+    assert!(
+        served.starts_with(&format!("propensity={version};")),
+        "{served}"
+    );
+    let evaluations = read_table(&out, "model_evaluations");
+    let note = texts(&served_rows(&evaluations, "propensity"), "note")[0]
+        .clone()
+        .unwrap();
+    assert!(note.ends_with("keeps serving"), "{note}");
+
+    // Another company on the same registry never gets that model.
+    let other = variant(&config, "other.toml", "Other Company", thin);
+    let out = tmp.path().join("other");
+    run_with(&other, &out, &models, AS_OF);
+    let scores = read_table(&out, "account_scores");
+    assert!(numbers(&scores, "propensity").iter().all(Option::is_none));
+    let served = texts(&scores, "model_version")[0].clone().unwrap();
+    assert!(served.starts_with("propensity=none;"), "{served}");
+}
+
+#[test]
+fn a_damaged_registry_file_is_a_usage_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = generated(tmp.path());
+    let models = tmp.path().join("models");
+    train(&config, AS_OF, &models, None);
+    let version = promoted_version(&models, "health");
+    let model = models.join("health").join(&version).join("model.json");
+    let text = fs::read_to_string(&model).unwrap();
+    fs::write(&model, &text[..100]).unwrap();
+
+    let outcome = Radar::run_for(&config, &tmp.path().join("out"), AS_OF, NOW)
+        .arg("--models")
+        .arg(&models)
+        .outcome();
+    assert_eq!(outcome.code, EXIT_CONTRACT, "{}", outcome.stderr);
+    let expected = format!("model registry file {} is damaged", model.display());
+    assert!(outcome.stderr.contains(&expected), "{}", outcome.stderr);
 }

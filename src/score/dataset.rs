@@ -236,8 +236,14 @@ pub fn open_deal_rows(
         .select([
             col("opportunity_id"),
             col("account_id"),
-            col("stage"),
-            amount.alias("amount"),
+            // As it stood at the cut-off: open, with the amount only when
+            // the export still has the deal open (a deal that closed later
+            // carries its final stage and close value, unknown at the cut).
+            lit("open").alias("stage"),
+            when(col("closed_ms").is_null())
+                .then(amount)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("amount"),
             age.floor().alias("deal_age_days"),
         ])
         .inner_join(

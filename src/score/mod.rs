@@ -163,6 +163,12 @@ fn features_of(kind: ScoreKind) -> Vec<String> {
     dataset::feature_names(kind)
 }
 
+/// Whether a stored model was trained for this company and reads
+/// tonight's features.
+fn fits(model: &ScoreModel, kind: ScoreKind, config: &Config) -> bool {
+    model.company == config.company.name && model.feature_names == features_of(kind)
+}
+
 fn version_of(serving: &Serving) -> String {
     serving
         .model
@@ -184,7 +190,7 @@ fn serving(
     if let Some((promotion, model)) = &current {
         let age = (as_of - promotion.trained_as_of).num_days();
         let fresh = age < config.model.retrain_days;
-        if fresh && model.feature_names == features_of(kind) {
+        if fresh && fits(model, kind, config) {
             info!(score = kind.name(), version = %model.version, age, "promoted model served");
             let evaluations = registry.evaluations(kind.name(), &model.version)?;
             return Ok(Serving {
@@ -220,31 +226,29 @@ pub fn train_and_decide(
     let mut outcome = training::train(data, &config.model, as_of, previous);
     let holdout_probabilities = std::mem::take(&mut outcome.holdout_probabilities);
 
-    let Some(model) = outcome.model.take() else {
-        let serving = Serving {
-            kind,
-            insufficient: if current.is_some() {
-                None
-            } else {
-                outcome.insufficient
-            },
-            model: current.map(|(_, model)| model),
-            evaluations: outcome.evaluations,
-        };
+    let Some(mut model) = outcome.model.take() else {
+        let serving = without_new_model(kind, outcome, current, config, as_of);
         return Ok((serving, holdout_probabilities));
     };
+    model.company = config.company.name.clone();
 
     let guard = current.as_ref().map(|(promotion, model)| Current {
         version: model.version.clone(),
         trained_as_of: promotion.trained_as_of,
         auc_on_new_slice: training::previous_on(model, data).0,
-        same_features: model.feature_names == data.feature_names,
+        same_features: fits(model, kind, config),
     });
-    let (promote, why) = training::promotion(outcome.raw_auc, as_of, guard.as_ref(), &config.model);
     let later_exists = registry
         .promotions(kind.name())?
         .iter()
         .any(|p| p.trained_as_of > as_of);
+    let (promote, why) = match later_exists {
+        true => (
+            false,
+            "a model trained after this date is already promoted".into(),
+        ),
+        false => training::promotion(outcome.raw_auc, as_of, guard.as_ref(), &config.model),
+    };
     let promoted = promote && !later_exists;
     record_decision(&mut outcome.evaluations, promoted, &why, later_exists);
 
@@ -271,6 +275,38 @@ pub fn train_and_decide(
         evaluations: outcome.evaluations,
     };
     Ok((serving, holdout_probabilities))
+}
+
+/// When a training finds too little data, the promoted model keeps
+/// serving only while it is younger than `max_model_age_days` and was
+/// trained for this company on tonight's features; otherwise the score
+/// says `insufficient data`.
+fn without_new_model(
+    kind: ScoreKind,
+    mut outcome: training::Outcome,
+    current: Option<(Promotion, ScoreModel)>,
+    config: &Config,
+    as_of: NaiveDate,
+) -> Serving {
+    let why = outcome.insufficient.take().unwrap_or_default();
+    let kept = current.filter(|(promotion, model)| {
+        let age = (as_of - promotion.trained_as_of).num_days();
+        age < config.model.max_model_age_days && fits(model, kind, config)
+    });
+    if let Some((promotion, model)) = &kept {
+        for row in &mut outcome.evaluations {
+            row.note = format!(
+                "{}; the promoted model {} (trained {}) keeps serving",
+                row.note, model.version, promotion.trained_as_of
+            );
+        }
+    }
+    Serving {
+        kind,
+        insufficient: kept.is_none().then_some(why),
+        model: kept.map(|(_, model)| model),
+        evaluations: outcome.evaluations,
+    }
 }
 
 fn record_decision(rows: &mut [EvaluationRow], promoted: bool, why: &str, later_exists: bool) {

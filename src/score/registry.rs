@@ -23,6 +23,19 @@ use serde::{Deserialize, Serialize};
 use super::evaluation::EvaluationRow;
 use super::served::ScoreModel;
 
+/// A registry file that exists but cannot be read back: a person must
+/// restore or remove it, so a retry cannot help (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "model registry file {path} is damaged ({detail}); restore it, or remove the \
+     model's folder (and its line in promotions.json), or start a new registry \
+     with --models"
+)]
+pub struct DamagedRegistry {
+    pub path: PathBuf,
+    pub detail: String,
+}
+
 /// One decision to serve a model from a day on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Promotion {
@@ -133,6 +146,10 @@ fn write_table(folder: &Path, trained_as_of: NaiveDate, rows: &[EvaluationRow]) 
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
-    let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("decoding {}", path.display()))
+    let damaged = |detail: String| DamagedRegistry {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let text = fs::read_to_string(path).map_err(|e| damaged(e.to_string()))?;
+    Ok(serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?)
 }

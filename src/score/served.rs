@@ -25,6 +25,12 @@ pub struct Fitted {
     pub calibrator: Option<Calibrator>,
     /// Share of positive examples in the held-out slice.
     pub base_rate: f64,
+    /// Served probabilities stay within [floor, 1 - floor], with floor
+    /// 1 / (held-out examples + 2): a slice of n examples cannot show a
+    /// chance smaller than about one in n, so a score of exactly 0 or 100
+    /// would claim more than the evidence holds.
+    #[serde(default)]
+    pub floor: f64,
 }
 
 /// A trained score model, as stored in the registry.
@@ -32,6 +38,10 @@ pub struct Fitted {
 pub struct ScoreModel {
     pub score: String,
     pub version: String,
+    /// The company (config `company.name`) whose history trained it; a
+    /// registry shared by mistake never serves one company another's model.
+    #[serde(default)]
+    pub company: String,
     pub feature_names: Vec<String>,
     /// The as-of date whose history trained it.
     pub trained_as_of: NaiveDate,
@@ -62,7 +72,10 @@ impl Fitted {
                 .learner
                 .raw(rows)
                 .into_iter()
-                .map(|raw| calibrator.probability(raw))
+                .map(|raw| {
+                    let p = calibrator.probability(raw);
+                    p.clamp(self.floor, 1.0 - self.floor)
+                })
                 .collect(),
         }
     }
@@ -164,14 +177,23 @@ fn reason_text(points: &[f64], row: &[Option<f64>], names: &[String]) -> String 
         .rev()
         .filter(|(_, p)| *p <= -MIN_REASON_POINTS)
         .take(REASONS_EACH_WAY);
-    up.chain(down)
+    let text = up
+        .chain(down)
         .map(|&(index, points)| {
             let name = names[index].replace('_', " ");
             let value = shown(row.get(index).copied().flatten());
             format!("{name}: {value} ({points:+.1} points)")
         })
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if text.is_empty() {
+        // An isotonic calibration is flat between its steps: every row on
+        // the same step gets the same score whatever its features say.
+        return "no feature moves this score by 0.05 points or more (it sits on a flat \
+                step of the calibration)"
+            .to_string();
+    }
+    text
 }
 
 fn shown(value: Option<f64>) -> String {

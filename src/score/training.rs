@@ -56,7 +56,7 @@ pub fn train(
     let template = template(dataset, trained_as_of);
     if let Some(why) = insufficient(dataset, settings) {
         warn!(score = dataset.score.name(), "insufficient data: {why}");
-        return without_model(template, why);
+        return without_model(template, why, &dataset.holdout);
     }
 
     let options = LearnerOptions {
@@ -66,7 +66,7 @@ pub fn train(
     let holdout = training_set(dataset, &dataset.holdout);
     let (candidates, failures) = candidates(dataset, &holdout, &options);
     let Some(best) = select(&candidates) else {
-        return without_model(template, failures.join("; "));
+        return without_model(template, failures.join("; "), &dataset.holdout);
     };
 
     let pooled = fitted(best, &holdout);
@@ -223,6 +223,7 @@ fn fitted(candidate: &Candidate, holdout: &TrainingSet) -> Fitted {
         learner: candidate.learner.clone(),
         calibrator,
         base_rate: base_rate(&holdout.labels),
+        floor: 1.0 / (holdout.labels.len() as f64 + 2.0),
     }
 }
 
@@ -303,8 +304,23 @@ fn segment_model(
 
     let folds: Vec<bool> = holdout.iter().map(|e| e.fold).collect();
     let candidate = measure(pooled.kind, learner, &holdout_set, &folds);
-    if !candidate.beats_chance {
+    let Some(chosen) = candidate.chosen.as_ref().filter(|_| candidate.beats_chance) else {
         return Err("has a model of its own that does not beat chance".into());
+    };
+
+    // Its out-of-fold Brier score must beat what the pooled model serves
+    // these rows: a ranking edge on a few dozen rows is not enough.
+    let own_brier = metrics::brier(&chosen.out_of_fold, &holdout_set.labels);
+    let pooled_fitted = fitted(pooled, &holdout_set);
+    let pooled_brier = metrics::brier(
+        &pooled_fitted.probabilities(&holdout_set.rows),
+        &holdout_set.labels,
+    );
+    if own_brier >= pooled_brier {
+        return Err(format!(
+            "is served better by the pooled model (held-out Brier {pooled_brier:.3} \
+             against {own_brier:.3} for a model of its own)"
+        ));
     }
     Ok(fitted(&candidate, &holdout_set))
 }
@@ -319,6 +335,7 @@ fn score_model(
     let mut model = ScoreModel {
         score: dataset.score.name().to_string(),
         version: String::new(),
+        company: String::new(),
         feature_names: dataset.feature_names.clone(),
         trained_as_of,
         holdout_cutoff: dataset.holdout_cutoff.unwrap_or(trained_as_of),
@@ -392,9 +409,16 @@ fn template(dataset: &Dataset, trained_as_of: NaiveDate) -> EvaluationRow {
     }
 }
 
-fn without_model(template: EvaluationRow, why: String) -> Outcome {
+/// The one evaluation row of a training without a model: the held-out
+/// counts and base rate, measured as a constant base-rate score.
+fn without_model(template: EvaluationRow, why: String, holdout: &[Example]) -> Outcome {
+    let labels: Vec<bool> = holdout.iter().map(|e| e.label).collect();
+    let metrics = (!labels.is_empty())
+        .then(|| metrics::metrics(&vec![base_rate(&labels); labels.len()], &labels));
     let row = EvaluationRow {
         note: format!("insufficient data: {why}"),
+        calibration: "base rate".to_string(),
+        metrics,
         ..template
     };
     Outcome {
