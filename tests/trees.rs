@@ -50,8 +50,12 @@ fn xor_set(rows: usize, seed: u64) -> TrainingSet {
 fn auc(scores: &[f64], labels: &[bool]) -> f64 {
     let mut right = 0.0;
     let mut pairs = 0.0;
-    for (i, &positive) in scores.iter().zip(labels).filter(|(_, &l)| l) {
-        for (j, _) in scores.iter().zip(labels).filter(|(_, &l)| !l) {
+    let positives: Vec<f64> =
+        scores.iter().zip(labels).filter(|(_, &l)| l).map(|(&s, _)| s).collect();
+    let negatives: Vec<f64> =
+        scores.iter().zip(labels).filter(|(_, &l)| !l).map(|(&s, _)| s).collect();
+    for i in &positives {
+        for j in &negatives {
             pairs += 1.0;
             right += if i > j {
                 1.0
@@ -61,7 +65,6 @@ fn auc(scores: &[f64], labels: &[bool]) -> f64 {
                 0.0
             };
         }
-        let _ = positive;
     }
     right / pairs
 }
