@@ -50,10 +50,18 @@ fn xor_set(rows: usize, seed: u64) -> TrainingSet {
 fn auc(scores: &[f64], labels: &[bool]) -> f64 {
     let mut right = 0.0;
     let mut pairs = 0.0;
-    let positives: Vec<f64> =
-        scores.iter().zip(labels).filter(|(_, &l)| l).map(|(&s, _)| s).collect();
-    let negatives: Vec<f64> =
-        scores.iter().zip(labels).filter(|(_, &l)| !l).map(|(&s, _)| s).collect();
+    let positives: Vec<f64> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, &l)| l)
+        .map(|(&s, _)| s)
+        .collect();
+    let negatives: Vec<f64> = scores
+        .iter()
+        .zip(labels)
+        .filter(|(_, &l)| !l)
+        .map(|(&s, _)| s)
+        .collect();
     for i in &positives {
         for j in &negatives {
             pairs += 1.0;

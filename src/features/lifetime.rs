@@ -154,14 +154,13 @@ fn summarise(days: &OrderDays) -> Summary {
     }
 }
 
+/// P(alive) and expected orders per account, in account order.
+type Activity = (Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// P(alive) and expected orders over `horizon` weeks per account, from a
 /// BG/NBD fit on all of them; none when the fit is not usable, and then
 /// all three lifetime features are null.
-fn activity(
-    summaries: &[(String, Summary)],
-    horizon: f64,
-    cutoff: Cutoff,
-) -> Option<(Vec<Option<f64>>, Vec<Option<f64>>)> {
+fn activity(summaries: &[(String, Summary)], horizon: f64, cutoff: Cutoff) -> Option<Activity> {
     let all = "p_alive, expected_orders_horizon, expected_order_value";
     let histories: Vec<History> = summaries.iter().map(|(_, s)| s.history).collect();
     let model = match fit_activity(&histories) {
@@ -339,7 +338,7 @@ mod tests {
     }
 
     fn repeats(i: usize) -> usize {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             [0, 2, 5, 8, 12][i / 2 % 5]
         } else {
             [1, 1, 2][i / 2 % 3]
@@ -347,7 +346,7 @@ mod tests {
     }
 
     fn gap(i: usize) -> usize {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             first_day(i) / (repeats(i) + 1)
         } else {
             2 + i % 3

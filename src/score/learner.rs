@@ -15,7 +15,7 @@ use super::trees::{self, TreeModel, TreeOptions};
 #[serde(tag = "kind", content = "model", rename_all = "snake_case")]
 pub enum Learner {
     Logistic(LinearModel),
-    Trees(TreeModel),
+    Trees(Box<TreeModel>),
     NaiveBayes(NaiveBayes),
 }
 
@@ -60,7 +60,7 @@ pub fn fit(
                 ..TreeOptions::default()
             };
             trees::fit(set, &tree_options)
-                .map(Learner::Trees)
+                .map(|model| Learner::Trees(Box::new(model)))
                 .map_err(|e| format!("gradient-boosted trees: {e}"))
         }
         LearnerKind::NaiveBayes => naive_bayes::fit(set)

@@ -766,7 +766,7 @@ mod tests {
             ("no features", 4, vec![], vec![0.0, 1.0, 0.0, 1.0]),
         ];
         for (name, rows, data, targets) in cases {
-            let cols = if rows == 0 { 1 } else { data.len() / rows };
+            let cols = data.len().checked_div(rows).unwrap_or(1);
             let outcome = catch_unwind(AssertUnwindSafe(|| {
                 let matrix = Matrix::new(&data, rows, cols);
                 let mut booster = configured_booster(&TreeOptions::default());
