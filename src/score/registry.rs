@@ -110,14 +110,28 @@ impl Registry {
         }
     }
 
-    /// Records a promotion (replacing one of the same version).
+    /// Records a promotion (replacing one of the same version). Runs of
+    /// different dates may promote at the same time: an OS lock on
+    /// `<score>/.promotions.lock` keeps each read-modify-write whole, so no
+    /// promotion is lost.
     pub fn promote(&self, score: &str, promotion: Promotion) -> Result<()> {
+        let folder = self.root.join(score);
+        fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
+        let lock_path = folder.join(".promotions.lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("opening {}", lock_path.display()))?;
+        lock.lock()
+            .with_context(|| format!("locking {}", lock_path.display()))?;
+
         let mut promotions = self.promotions(score)?;
         promotions.retain(|p| p.version != promotion.version);
         promotions.push(promotion);
         promotions.sort_by_key(|p| p.trained_as_of);
-        fs::create_dir_all(self.root.join(score))?;
-        write_json(&self.root.join(score).join("promotions.json"), &promotions)
+        write_json(&folder.join("promotions.json"), &promotions)
     }
 }
 
@@ -127,7 +141,8 @@ fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_value(value)
         .and_then(|sorted| serde_json::to_string_pretty(&sorted))
         .with_context(|| format!("encoding {}", path.display()))?;
-    let staging = path.with_extension("json.partial");
+    // One staging name per process, so two writers never share one.
+    let staging = path.with_extension(format!("json.partial-{}", std::process::id()));
     fs::write(&staging, text).with_context(|| format!("writing {}", staging.display()))?;
     fs::rename(&staging, path).with_context(|| format!("replacing {}", path.display()))
 }
@@ -135,7 +150,7 @@ fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> Result<()> {
 fn write_table(folder: &Path, trained_as_of: NaiveDate, rows: &[EvaluationRow]) -> Result<()> {
     let mut frame = super::evaluation::frame(trained_as_of, rows)?;
     let path = folder.join("model_evaluations.parquet");
-    let staging = path.with_extension("parquet.partial");
+    let staging = path.with_extension(format!("parquet.partial-{}", std::process::id()));
     let file =
         fs::File::create(&staging).with_context(|| format!("creating {}", staging.display()))?;
     polars::prelude::ParquetWriter::new(file)
@@ -152,4 +167,45 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     };
     let text = fs::read_to_string(path).map_err(|e| damaged(e.to_string()))?;
     Ok(serde_json::from_str(&text).map_err(|e| damaged(e.to_string()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_promotions_are_all_kept() {
+        let folder = tempfile::tempdir().unwrap();
+        let root = folder.path().to_path_buf();
+        let day = |n: i64| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(n);
+
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let registry = Registry::open(&root).unwrap();
+                    for k in 0..25 {
+                        let promotion = Promotion {
+                            version: format!("lr-{writer}-{k}"),
+                            trained_as_of: day(writer * 25 + k),
+                            reason: "test".into(),
+                        };
+                        registry.promote("propensity", promotion).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+
+        let promotions = Registry::open(&root)
+            .unwrap()
+            .promotions("propensity")
+            .unwrap();
+        assert_eq!(promotions.len(), 100);
+        assert!(promotions
+            .windows(2)
+            .all(|w| w[0].trained_as_of < w[1].trained_as_of));
+    }
 }
