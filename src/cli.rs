@@ -60,10 +60,14 @@ pub enum Command {
     /// models with their evaluation in the registry and promote those that
     /// pass the guard.
     Train {
+        /// The run configuration (TOML).
         #[arg(long, env = "RADAR_CONFIG")]
         config: PathBuf,
+        /// As-of date D: the held-out cut-off is D - H, the fit cut-offs
+        /// start at D - 2H.
         #[arg(long, env = "RADAR_AS_OF")]
         as_of: NaiveDate,
+        /// Folder that source paths are relative to; default: the config's folder.
         #[arg(long, env = "RADAR_DATA_DIR")]
         data_dir: Option<PathBuf>,
         /// The model registry folder (a run's default is `OUT/_models`).
