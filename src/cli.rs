@@ -7,6 +7,7 @@
 //! or environment error (a retry may help) · 4 another run of the same
 //! date holds the lock.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -268,11 +269,18 @@ fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Features => {
+            // A reader that stops early (`radar features | head`) closes
+            // the pipe; that ends the listing, it is not an error.
+            let mut out = std::io::stdout().lock();
             for spec in CATALOGUE {
-                println!(
+                let line = writeln!(
+                    out,
                     "{:<32} {:<11} {} (null: {})",
                     spec.name, spec.group, spec.description, spec.when_null
                 );
+                if line.is_err() {
+                    break;
+                }
             }
             Ok(0)
         }
@@ -336,7 +344,8 @@ fn train(
     }
 
     let registry = Registry::open(models)?;
-    let reports = score::train_all(&ingested, config, as_of, &registry)?;
+    let lineage = score::lineage(config, data_dir);
+    let reports = score::train_all(&ingested, config, as_of, &registry, &lineage)?;
     for report in &reports {
         println!("{}", train_line(report));
     }

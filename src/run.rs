@@ -75,7 +75,8 @@ pub fn run(plan: &RunPlan, clock: &dyn Clock) -> Result<RunSummary> {
     info!(accounts = tonight.height(), "features computed");
 
     let registry = Registry::open(&plan.models_dir)?;
-    let scores = score::score(&ingested, config, cutoff, &tonight, &registry)?;
+    let lineage = score::lineage(config, plan.data_dir.as_deref());
+    let scores = score::score(&ingested, config, cutoff, &tonight, &registry, &lineage)?;
     let cells = white_space::rank(&ingested, config, cutoff, &tonight)?;
 
     let published_at = clock.now();
@@ -264,7 +265,10 @@ fn opportunity_scores(run_date: NaiveDate, scores: &Scores) -> Result<DataFrame>
         Series::new("stage".into(), text(|d| &d.stage)).into(),
         Series::new(
             "amount".into(),
-            deals.iter().map(|d| d.amount).collect::<Vec<_>>(),
+            deals
+                .iter()
+                .map(|d| d.amount.map(|a| (a * 100.0).round() / 100.0))
+                .collect::<Vec<_>>(),
         )
         .into(),
         Series::new(

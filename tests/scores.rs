@@ -340,6 +340,22 @@ fn a_thin_history_keeps_only_a_young_model_of_the_same_company() {
         .unwrap();
     assert!(note.ends_with("keeps serving"), "{note}");
 
+    // Another horizon is another score: that model is not served.
+    let longer = variant(
+        &config,
+        "longer.toml",
+        "Brightmoor Instruments",
+        "min_positive_examples = 100000\nhorizon_days = 60\n",
+    );
+    let text = fs::read_to_string(&longer)
+        .unwrap()
+        .replace("horizon_days = 90\n", "");
+    fs::write(&longer, text).unwrap();
+    let out = tmp.path().join("longer");
+    run_with(&longer, &out, &models, AS_OF);
+    let scores = read_table(&out, "account_scores");
+    assert!(numbers(&scores, "propensity").iter().all(Option::is_none));
+
     // Another company on the same registry never gets that model.
     let other = variant(&config, "other.toml", "Other Company", thin);
     let out = tmp.path().join("other");

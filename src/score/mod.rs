@@ -113,18 +113,18 @@ pub fn score(
     as_of: Cutoff,
     tonight: &DataFrame,
     registry: &Registry,
+    lineage: &str,
 ) -> Result<Scores> {
+    let job = Job {
+        config,
+        as_of: as_of.date,
+        registry,
+        lineage,
+    };
     let mut history = None;
     let mut servings = Vec::new();
     for kind in ScoreKind::ALL {
-        servings.push(serving(
-            kind,
-            ingested,
-            config,
-            as_of.date,
-            registry,
-            &mut history,
-        )?);
+        servings.push(serving(kind, ingested, &job, &mut history)?);
     }
     let [propensity, health, win] = <[Serving; 3]>::try_from(servings)
         .map_err(|_| anyhow::anyhow!("expected one serving per score"))?;
@@ -163,10 +163,38 @@ fn features_of(kind: ScoreKind) -> Vec<String> {
     dataset::feature_names(kind)
 }
 
-/// Whether a stored model was trained for this company and reads
+/// What every training and serving decision of one job needs.
+pub struct Job<'a> {
+    pub config: &'a Config,
+    pub as_of: NaiveDate,
+    pub registry: &'a Registry,
+    /// See [`lineage`].
+    pub lineage: &'a str,
+}
+
+/// Which history a model learnt from: a hash of the company name, the
+/// horizon and the data folder (as an absolute path). A model is served
+/// only to a job of the same lineage, so a registry shared by two data
+/// sets, or by two horizons, never serves one the other's model; a data
+/// folder moved elsewhere retrains once.
+pub fn lineage(config: &Config, data_dir: Option<&std::path::Path>) -> String {
+    use sha2::{Digest, Sha256};
+
+    let root = config.data_root(data_dir);
+    let root = std::fs::canonicalize(&root).unwrap_or(root);
+    let digest = Sha256::new()
+        .chain_update(config.company.name.as_bytes())
+        .chain_update([0])
+        .chain_update(config.model.horizon_days.to_le_bytes())
+        .chain_update(root.to_string_lossy().as_bytes())
+        .finalize();
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether a stored model was trained on this job's history and reads
 /// tonight's features.
-fn fits(model: &ScoreModel, kind: ScoreKind, config: &Config) -> bool {
-    model.company == config.company.name && model.feature_names == features_of(kind)
+fn fits(model: &ScoreModel, kind: ScoreKind, job: &Job) -> bool {
+    model.lineage == job.lineage && model.feature_names == features_of(kind)
 }
 
 fn version_of(serving: &Serving) -> String {
@@ -181,16 +209,15 @@ fn version_of(serving: &Serving) -> String {
 fn serving(
     kind: ScoreKind,
     ingested: &Ingested,
-    config: &Config,
-    as_of: NaiveDate,
-    registry: &Registry,
+    job: &Job,
     history: &mut Option<Vec<Slice>>,
 ) -> Result<Serving> {
+    let (config, as_of, registry) = (job.config, job.as_of, job.registry);
     let current = registry.current(kind.name(), as_of)?;
     if let Some((promotion, model)) = &current {
         let age = (as_of - promotion.trained_as_of).num_days();
         let fresh = age < config.model.retrain_days;
-        if fresh && fits(model, kind, config) {
+        if fresh && fits(model, kind, job) {
             info!(score = kind.name(), version = %model.version, age, "promoted model served");
             let evaluations = registry.evaluations(kind.name(), &model.version)?;
             return Ok(Serving {
@@ -207,7 +234,7 @@ fn serving(
     }
     let slices = history.as_deref().unwrap_or_default();
     let data = dataset::dataset(kind, slices, ingested, config.model.horizon_days)?;
-    let (serving, _) = train_and_decide(&data, config, as_of, registry, current)?;
+    let (serving, _) = train_and_decide(&data, job, current)?;
     Ok(serving)
 }
 
@@ -216,27 +243,32 @@ fn serving(
 /// new model's served probabilities of the held-out examples.
 pub fn train_and_decide(
     data: &dataset::Dataset,
-    config: &Config,
-    as_of: NaiveDate,
-    registry: &Registry,
+    job: &Job,
     current: Option<(Promotion, ScoreModel)>,
 ) -> Result<(Serving, Vec<f64>)> {
+    let (config, as_of, registry) = (job.config, job.as_of, job.registry);
     let kind = data.score;
     let previous = current.as_ref().map(|(_, model)| model);
     let mut outcome = training::train(data, &config.model, as_of, previous);
     let holdout_probabilities = std::mem::take(&mut outcome.holdout_probabilities);
 
     let Some(mut model) = outcome.model.take() else {
-        let serving = without_new_model(kind, outcome, current, config, as_of);
+        let serving = without_new_model(kind, outcome, current, job);
         return Ok((serving, holdout_probabilities));
     };
     model.company = config.company.name.clone();
+    model.lineage = job.lineage.to_string();
 
+    // Decided under the score's registry lock, against the promotions as
+    // they stand now: a run of another date may have promoted a model
+    // while this one trained.
+    let _lock = registry.lock(kind.name())?;
+    let current = registry.current(kind.name(), as_of)?;
     let guard = current.as_ref().map(|(promotion, model)| Current {
         version: model.version.clone(),
         trained_as_of: promotion.trained_as_of,
         auc_on_new_slice: training::previous_on(model, data).0,
-        same_features: fits(model, kind, config),
+        same_features: fits(model, kind, job),
     });
     let later_exists = registry
         .promotions(kind.name())?
@@ -259,7 +291,7 @@ pub fn train_and_decide(
             trained_as_of: as_of,
             reason: why.clone(),
         };
-        registry.promote(kind.name(), promotion)?;
+        registry.promote_locked(kind.name(), promotion)?;
     }
     info!(score = kind.name(), version = %model.version, promoted, "{why}");
 
@@ -285,13 +317,13 @@ fn without_new_model(
     kind: ScoreKind,
     mut outcome: training::Outcome,
     current: Option<(Promotion, ScoreModel)>,
-    config: &Config,
-    as_of: NaiveDate,
+    job: &Job,
 ) -> Serving {
+    let (config, as_of) = (job.config, job.as_of);
     let why = outcome.insufficient.take().unwrap_or_default();
     let kept = current.filter(|(promotion, model)| {
         let age = (as_of - promotion.trained_as_of).num_days();
-        age < config.model.max_model_age_days && fits(model, kind, config)
+        age < config.model.max_model_age_days && fits(model, kind, job)
     });
     if let Some((promotion, model)) = &kept {
         for row in &mut outcome.evaluations {
@@ -326,6 +358,10 @@ fn record_decision(rows: &mut [EvaluationRow], promoted: bool, why: &str, later_
     }
 }
 
+/// The reason of a row a score does not apply to (health of an account
+/// that is not a current customer).
+const NOT_ELIGIBLE: &str = "not a current customer: health is scored for customers only";
+
 /// Scores, reasons and scope per row; rows not eligible get none.
 fn apply(
     serving: &Serving,
@@ -355,7 +391,7 @@ fn apply(
         .zip(eligible)
         .map(|(s, &ok)| match ok {
             true => (Some(s.score), s.reasons, s.scope),
-            false => (None, String::new(), String::new()),
+            false => (None, NOT_ELIGIBLE.to_string(), String::new()),
         })
         .fold((vec![], vec![], vec![]), unzip3)
 }
@@ -411,15 +447,21 @@ pub fn train_all(
     config: &Config,
     as_of: NaiveDate,
     registry: &Registry,
+    lineage: &str,
 ) -> Result<Vec<TrainReport>> {
     let slices = dataset::history(ingested, config, as_of)?;
+    let job = Job {
+        config,
+        as_of,
+        registry,
+        lineage,
+    };
     let mut reports = Vec::new();
 
     for kind in ScoreKind::ALL {
         let current = registry.current(kind.name(), as_of)?;
         let data = dataset::dataset(kind, &slices, ingested, config.model.horizon_days)?;
-        let (serving, holdout_probabilities) =
-            train_and_decide(&data, config, as_of, registry, current)?;
+        let (serving, holdout_probabilities) = train_and_decide(&data, &job, current)?;
         reports.push(TrainReport {
             serving,
             dataset: data,

@@ -110,28 +110,39 @@ impl Registry {
         }
     }
 
-    /// Records a promotion (replacing one of the same version). Runs of
-    /// different dates may promote at the same time: an OS lock on
-    /// `<score>/.promotions.lock` keeps each read-modify-write whole, so no
-    /// promotion is lost.
-    pub fn promote(&self, score: &str, promotion: Promotion) -> Result<()> {
+    /// Holds the OS lock on `<score>/.promotions.lock` until the returned
+    /// file is dropped. Runs of different dates may train the same score at
+    /// the same time; each decides and promotes under this lock, against
+    /// the promotions as they stand then, so none is lost or skipped.
+    pub fn lock(&self, score: &str) -> Result<fs::File> {
         let folder = self.root.join(score);
         fs::create_dir_all(&folder).with_context(|| format!("creating {}", folder.display()))?;
-        let lock_path = folder.join(".promotions.lock");
+        let path = folder.join(".promotions.lock");
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("opening {}", lock_path.display()))?;
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
         lock.lock()
-            .with_context(|| format!("locking {}", lock_path.display()))?;
+            .with_context(|| format!("locking {}", path.display()))?;
+        Ok(lock)
+    }
 
+    /// Records a promotion (replacing one of the same version) under the
+    /// score's lock.
+    pub fn promote(&self, score: &str, promotion: Promotion) -> Result<()> {
+        let _lock = self.lock(score)?;
+        self.promote_locked(score, promotion)
+    }
+
+    /// [`Self::promote`] for a caller that already holds [`Self::lock`].
+    pub fn promote_locked(&self, score: &str, promotion: Promotion) -> Result<()> {
         let mut promotions = self.promotions(score)?;
         promotions.retain(|p| p.version != promotion.version);
         promotions.push(promotion);
         promotions.sort_by_key(|p| p.trained_as_of);
-        write_json(&folder.join("promotions.json"), &promotions)
+        write_json(&self.root.join(score).join("promotions.json"), &promotions)
     }
 }
 

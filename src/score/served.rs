@@ -42,6 +42,9 @@ pub struct ScoreModel {
     /// registry shared by mistake never serves one company another's model.
     #[serde(default)]
     pub company: String,
+    /// The history it learnt from (see [`super::lineage`]).
+    #[serde(default)]
+    pub lineage: String,
     pub feature_names: Vec<String>,
     /// The as-of date whose history trained it.
     pub trained_as_of: NaiveDate,

@@ -336,6 +336,7 @@ fn score_model(
         score: dataset.score.name().to_string(),
         version: String::new(),
         company: String::new(),
+        lineage: String::new(),
         feature_names: dataset.feature_names.clone(),
         trained_as_of,
         holdout_cutoff: dataset.holdout_cutoff.unwrap_or(trained_as_of),
