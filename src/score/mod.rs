@@ -20,6 +20,8 @@ pub mod model;
 pub mod naive_bayes;
 pub mod registry;
 pub mod served;
+#[cfg(test)]
+mod testing;
 pub mod training;
 pub mod trees;
 
@@ -267,7 +269,13 @@ pub fn train_and_decide(
     let guard = current.as_ref().map(|(promotion, model)| Current {
         version: model.version.clone(),
         trained_as_of: promotion.trained_as_of,
-        auc_on_new_slice: training::previous_on(model, data).0,
+        auc_on_new_slice: match &outcome.previous_auc {
+            Some((version, auc)) if *version == model.version => *auc,
+            _ => {
+                let holdout = training::training_set(data, &data.holdout);
+                training::previous_on(model, data, &holdout).0
+            }
+        },
         same_features: fits(model, kind, job),
     });
     let later_exists = registry

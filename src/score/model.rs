@@ -549,22 +549,7 @@ fn hash_len(hasher: &mut Sha256, len: usize) {
 mod tests {
     use super::*;
 
-    /// A 64-bit linear congruential generator, good enough for test data.
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            (self.0 >> 11) as f64 / (1u64 << 53) as f64
-        }
-
-        fn bernoulli(&mut self, p: f64) -> bool {
-            self.uniform() < p
-        }
-    }
+    use crate::score::testing::Lcg;
 
     fn names(n: usize) -> Vec<String> {
         (0..n).map(|j| format!("f{j}")).collect()

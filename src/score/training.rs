@@ -16,7 +16,6 @@ use super::evaluation::EvaluationRow;
 use super::learner::{self, Learner, LearnerKind, LearnerOptions};
 use super::metrics::{self, Metrics};
 use super::model::TrainingSet;
-use super::naive_bayes;
 use super::served::{Fitted, ScoreModel};
 use crate::config::ModelSettings;
 
@@ -30,6 +29,8 @@ pub struct Outcome {
     pub model: Option<ScoreModel>,
     /// AUC of the pooled learner's raw output on the held-out slice.
     pub raw_auc: Option<f64>,
+    /// The previous model's version and its raw AUC on the same slice.
+    pub previous_auc: Option<(String, Option<f64>)>,
     pub evaluations: Vec<EvaluationRow>,
     /// Why there is no model, when there is none.
     pub insufficient: Option<String>,
@@ -76,15 +77,12 @@ pub fn train(
 
     let mut evaluations = Vec::new();
     evaluations.push(served_row(&template, &model, best, &served, &holdout));
-    // Naive Bayes is both a candidate and the baseline: one row for it.
-    for candidate in candidates
-        .iter()
-        .filter(|c| c.kind != LearnerKind::NaiveBayes)
-    {
+    // Naive Bayes is both a candidate and the baseline: its row is both.
+    for candidate in &candidates {
         evaluations.push(candidate_row(&template, &model, candidate, &holdout));
     }
-    evaluations.extend(naive_bayes_row(&template, &model, dataset, &holdout));
-    evaluations.extend(previous_row(&template, &model, dataset, previous));
+    let previous = previous.map(|model| (model, previous_on(model, dataset, &holdout)));
+    evaluations.extend(previous_row(&template, &model, dataset, previous.as_ref()));
     evaluations.extend(segment_rows(&template, &model, dataset));
     for note in &failures {
         warn!(score = dataset.score.name(), "{note}");
@@ -101,6 +99,7 @@ pub fn train(
     );
     Outcome {
         raw_auc: best.raw_auc,
+        previous_auc: previous.map(|(model, (auc, _))| (model.version.clone(), auc)),
         model: Some(model),
         evaluations,
         insufficient: None,
@@ -425,6 +424,7 @@ fn without_model(template: EvaluationRow, why: String, holdout: &[Example]) -> O
     Outcome {
         model: None,
         raw_auc: None,
+        previous_auc: None,
         evaluations: vec![row],
         insufficient: Some(why),
         holdout_probabilities: Vec::new(),
@@ -477,44 +477,13 @@ fn candidate_row(
         raw_auc: candidate.raw_auc,
         metrics,
         beats_chance: candidate.beats_chance,
-        note: "candidate learner".to_string(),
+        note: match candidate.kind {
+            // What open-source CRMs ship: naive Bayes over binned fields.
+            LearnerKind::NaiveBayes => "baseline, and a candidate learner".to_string(),
+            _ => "candidate learner".to_string(),
+        },
         ..template.clone()
     }
-}
-
-/// The baseline open-source CRMs use: naive Bayes over binned field
-/// frequencies, calibrated the same way as the candidates.
-fn naive_bayes_row(
-    template: &EvaluationRow,
-    model: &ScoreModel,
-    dataset: &Dataset,
-    holdout: &TrainingSet,
-) -> Option<EvaluationRow> {
-    let fit = training_set(dataset, &dataset.fit);
-    let baseline = naive_bayes::fit(&fit).ok()?;
-    let raw: Vec<f64> = holdout
-        .rows
-        .iter()
-        .map(|row| baseline.log_odds(row))
-        .collect();
-    let folds: Vec<bool> = dataset.holdout.iter().map(|e| e.fold).collect();
-    let chosen = calibrate::choose(&raw, &holdout.labels, &folds).ok();
-    let (positives, negatives) = holdout.class_counts();
-    let raw_auc = metrics::auc(&raw, &holdout.labels);
-
-    Some(EvaluationRow {
-        model_version: model.version.clone(),
-        role: "naive_bayes".to_string(),
-        learner: "naive_bayes".to_string(),
-        calibration: calibration_name(chosen.as_ref()),
-        raw_auc,
-        metrics: chosen
-            .as_ref()
-            .map(|c| metrics::metrics(&c.out_of_fold, &holdout.labels)),
-        beats_chance: beats_chance(raw_auc, positives, negatives),
-        note: "baseline".to_string(),
-        ..template.clone()
-    })
 }
 
 /// The model served before this training, on the same held-out slice.
@@ -522,9 +491,9 @@ fn previous_row(
     template: &EvaluationRow,
     model: &ScoreModel,
     dataset: &Dataset,
-    previous: Option<&ScoreModel>,
+    previous: Option<&(&ScoreModel, (Option<f64>, Metrics))>,
 ) -> Option<EvaluationRow> {
-    let previous = previous?;
+    let &(previous, (raw_auc, ref metrics)) = previous?;
     let mut row = EvaluationRow {
         model_version: model.version.clone(),
         role: "previous".to_string(),
@@ -537,19 +506,24 @@ fn previous_row(
         return Some(row);
     }
 
-    let holdout = training_set(dataset, &dataset.holdout);
-    let (raw_auc, metrics) = previous_on(previous, dataset);
-    let (positives, negatives) = holdout.class_counts();
+    let (positives, negatives) = counts(&dataset.holdout);
     row.calibration = calibration_name_of(previous);
     row.raw_auc = raw_auc;
-    row.metrics = Some(metrics);
+    row.metrics = Some(metrics.clone());
     row.beats_chance = beats_chance(raw_auc, positives, negatives);
     Some(row)
 }
 
-/// The previous model's raw AUC and served metrics on this held-out slice.
-pub fn previous_on(previous: &ScoreModel, dataset: &Dataset) -> (Option<f64>, Metrics) {
-    let holdout = training_set(dataset, &dataset.holdout);
+/// The previous model's raw AUC and served metrics on this held-out
+/// slice; nothing to measure when it reads other features.
+pub fn previous_on(
+    previous: &ScoreModel,
+    dataset: &Dataset,
+    holdout: &TrainingSet,
+) -> (Option<f64>, Metrics) {
+    if previous.feature_names != dataset.feature_names {
+        return (None, metrics::metrics(&[], &[]));
+    }
     let segments: Vec<String> = dataset.holdout.iter().map(|e| e.segment.clone()).collect();
     let probabilities: Vec<f64> = previous
         .apply(&holdout.rows, &segments)

@@ -589,18 +589,7 @@ fn unwound_sum(path: &[PathStep], index: usize) -> f64 {
 mod tests {
     use super::*;
 
-    /// A small deterministic generator so the tests need no extra crate.
-    struct Lcg(u64);
-
-    impl Lcg {
-        fn uniform(&mut self) -> f64 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (self.0 >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::score::testing::Lcg;
 
     /// Three features; the label follows x0 > 0.5 and x1 missing, with
     /// some noise, and x2 is often missing.
